@@ -96,7 +96,7 @@ class PBitParams:
     """A VCMA-MTJ p-bit: the compact precessional-switching model and its operating point.
 
     P(V, t) = Phi((V - v50_V - offset) / sigma_pulse_V) * Phi(-cos(omega(V) t) exp(-t / dephasing_time_s) / sigma_mz)
-    with omega(V) = (pi / half_period_s) (1 + precession_slope_per_V (V - v50_V)).
+    with omega(V) = (pi / half_period_s) (1 + precession_slope_per_V (V - reference_voltage_V)).
 
     Attributes:
         v50_V: voltage at which precession engages for half of the pulses (population median device).
@@ -104,10 +104,11 @@ class PBitParams:
             window of a few tens of mV; the measured ~1 V window needs per-pulse anisotropy / voltage jitter,
             which this parameter carries (see docs/devices.md).
         sigma_v50_device_V: device-to-device spread of the threshold (V), the array variation of Fig. 13.
-        half_period_s: half the precession period at v50_V (s); ~ pi / (gamma B_x).
+        half_period_s: half the precession period at ``reference_voltage_V`` (s); ~ pi / (gamma B_x).
         dephasing_time_s: decay time of the ensemble oscillation of P with pulse width (s).
         sigma_mz: thermal spread of the out-of-plane magnetisation at pulse end (dimensionless).
-        precession_slope_per_V: relative change of the precession frequency per volt above v50_V (1/V).
+        precession_slope_per_V: relative change of the precession frequency per volt (1/V).
+        reference_voltage_V: voltage at which ``half_period_s`` is given (V); a fixed point of the model.
         write_voltage_V: operating pulse amplitude (V).
         pulse_width_s: operating pulse width (s).
     """
@@ -119,13 +120,15 @@ class PBitParams:
     dephasing_time_s: float
     sigma_mz: float
     precession_slope_per_V: float = 0.0
+    reference_voltage_V: float = 1.5
     write_voltage_V: float = 1.5
     pulse_width_s: float = 7e-10
 
     def __post_init__(self):
         _positive("p_bit", v50_V=self.v50_V, sigma_pulse_V=self.sigma_pulse_V, half_period_s=self.half_period_s,
                   dephasing_time_s=self.dephasing_time_s, sigma_mz=self.sigma_mz,
-                  write_voltage_V=self.write_voltage_V, pulse_width_s=self.pulse_width_s)
+                  write_voltage_V=self.write_voltage_V, pulse_width_s=self.pulse_width_s,
+                  reference_voltage_V=self.reference_voltage_V)
         _non_negative("p_bit", sigma_v50_device_V=self.sigma_v50_device_V)
         _require(isinstance(self.precession_slope_per_V, (int, float)) and math.isfinite(self.precession_slope_per_V),
                  "p_bit.precession_slope_per_V", "must be a finite number")

@@ -5,7 +5,7 @@ about the in-plane bias field and, if the pulse ends half a precession later, re
 state. The compact model (SI units; Phi is the standard normal CDF):
 
     P(V, t) = Phi((V - v50 - offset) / sigma_pulse) * Phi(-cos(omega(V) t) exp(-t / tau) / sigma_mz)
-    omega(V) = (pi / half_period) (1 + slope (V - v50))
+    omega(V) = (pi / half_period) (1 + slope (V - V_ref))
 
 * First factor, engagement: precession reaches the equator only if the anisotropy drop exceeds a
   threshold. Macrospin thermal noise alone smears that threshold by a few tens of mV (see
@@ -48,7 +48,7 @@ def switching_probability(params: PBitParams, voltage_V, pulse_width_s, *, v50_o
     if torch.any(width < 0):
         raise ValueError("pulse_width_s must be >= 0")
     engaged = torch.special.ndtr((voltage - params.v50_V - offset) / params.sigma_pulse_V)
-    omega = (math.pi / params.half_period_s) * (1 + params.precession_slope_per_V * (voltage - params.v50_V))
+    omega = (math.pi / params.half_period_s) * (1 + params.precession_slope_per_V * (voltage - params.reference_voltage_V))
     out_of_plane = torch.cos(omega * width) * torch.exp(-width / params.dephasing_time_s)
     flipped = torch.special.ndtr(-out_of_plane / params.sigma_mz)
     return engaged * flipped

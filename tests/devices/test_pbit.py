@@ -32,7 +32,7 @@ def test_probability_oscillates_and_dephases_in_width(card):
     probabilities = devices.switching_probability(pbit, 2.5, widths)
     # Maxima near odd half-periods, minima near whole periods, converging to half the engaged fraction.
     peak = devices.first_peak_width_s(pbit, voltage_V=2.5)
-    period = 2 * pbit.half_period_s / (1 + pbit.precession_slope_per_V * (2.5 - pbit.v50_V))
+    period = 2 * pbit.half_period_s / (1 + pbit.precession_slope_per_V * (2.5 - pbit.reference_voltage_V))
     assert abs(peak - period / 2) < 0.1 * period
     engaged = float(torch.special.ndtr(torch.tensor((2.5 - pbit.v50_V) / pbit.sigma_pulse_V)))
     assert float(probabilities[-1]) == pytest.approx(engaged / 2, abs=0.01)
