@@ -48,7 +48,8 @@ def switching_probability(params: PBitParams, voltage_V, pulse_width_s, *, v50_o
     if torch.any(width < 0):
         raise ValueError("pulse_width_s must be >= 0")
     engaged = torch.special.ndtr((voltage - params.v50_V - offset) / params.sigma_pulse_V)
-    omega = (math.pi / params.half_period_s) * (1 + params.precession_slope_per_V * (voltage - params.reference_voltage_V))
+    detuning = params.precession_slope_per_V * (voltage - params.reference_voltage_V)
+    omega = (math.pi / params.half_period_s) * (1 + detuning)
     out_of_plane = torch.cos(omega * width) * torch.exp(-width / params.dephasing_time_s)
     flipped = torch.special.ndtr(-out_of_plane / params.sigma_mz)
     return engaged * flipped
