@@ -1,3 +1,49 @@
 """Latent diffusion on emulated crossbars: VAE, latent SDE, sampling and quality metrics."""
 
-__all__: list[str] = []
+from diffusion.calibration import (
+    IncrementStatistics,
+    StepCalibration,
+    calibrate_steps,
+    exact_reverse_moments,
+    increment_statistics,
+)
+from diffusion.classifier import ClassifierConfig, ClassifierTrainingReport, DigitClassifier, train_classifier
+from diffusion.data import DigitsSplit, from_model_range, load_digits_split, to_model_range
+from diffusion.embedding import umap_embedding
+from diffusion.metrics import (
+    QualityMetrics,
+    compare_features,
+    evaluate_images,
+    frechet_distance,
+    kernel_inception_distance,
+    label_entropy_bits,
+    precision_recall,
+)
+from diffusion.pretrained import WEIGHTS_DIR, load_classifier, load_codec, read_weights, save_weights
+from diffusion.sampler import (
+    DriftNetwork,
+    GaussianIncrements,
+    NoIncrements,
+    NoiseSource,
+    SamplerGenerators,
+    sample_latents,
+)
+from diffusion.schedule import VPSchedule, euler_maruyama_step, sample_transition_pairs
+from diffusion.seeding import STREAMS, numpy_stream, torch_stream
+from diffusion.training import ScoreTrainingConfig, ScoreTrainingReport, denoising_loss, train_score_network
+from diffusion.vae import LatentCodec, VAEConfig, VAETrainingConfig, VAETrainingReport, build_vae, train_vae
+
+__all__ = [
+    "IncrementStatistics", "StepCalibration", "calibrate_steps", "exact_reverse_moments", "increment_statistics",
+    "ClassifierConfig", "ClassifierTrainingReport", "DigitClassifier", "train_classifier",
+    "DigitsSplit", "from_model_range", "load_digits_split", "to_model_range",
+    "umap_embedding",
+    "QualityMetrics", "compare_features", "evaluate_images", "frechet_distance", "kernel_inception_distance",
+    "label_entropy_bits", "precision_recall",
+    "WEIGHTS_DIR", "load_classifier", "load_codec", "read_weights", "save_weights",
+    "DriftNetwork", "GaussianIncrements", "NoIncrements", "NoiseSource", "SamplerGenerators", "sample_latents",
+    "VPSchedule", "euler_maruyama_step", "sample_transition_pairs",
+    "STREAMS", "numpy_stream", "torch_stream",
+    "ScoreTrainingConfig", "ScoreTrainingReport", "denoising_loss", "train_score_network",
+    "LatentCodec", "VAEConfig", "VAETrainingConfig", "VAETrainingReport", "build_vae", "train_vae",
+]
