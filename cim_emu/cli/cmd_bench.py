@@ -17,7 +17,8 @@ with --counts, energy, latency and random bits per generated image from a `cim-e
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``bench`` subcommand."""
     parser = subparsers.add_parser(
-        "bench", help="energy model: in-situ vs ex-situ p-bits (Table II), p-DNN, end to end",
+        "bench",
+        help="energy model: in-situ vs ex-situ p-bits (Table II), p-DNN, end to end",
         description=_DESCRIPTION,
     )
     parser.add_argument("--config", metavar="FILE", help="JSON overrides of the circuit configuration")
@@ -77,7 +78,7 @@ def _print_text(report: dict, plots: list[str]) -> None:
         f"p-DNN (VGG5, Table 1): 32-bit DNN {pdnn['vgg5_deterministic']['total_J'] * 1e6:.1f} uJ; p-DNN "
         + ", ".join(
             f"T={t}: {e['total_J'] * 1e6:.1f} uJ ({g:.2f}x)"
-            for t, e, g in zip(pdnn["samples"], pdnn["vgg5_pbit"], pdnn["vgg5_gain"])
+            for t, e, g in zip(pdnn["samples"], pdnn["vgg5_pbit"], pdnn["vgg5_gain"], strict=True)
         )
         + f"; break-even T = {pdnn['break_even_samples']:.1f}"
     )

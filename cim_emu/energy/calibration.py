@@ -28,6 +28,7 @@ from cim_emu.energy.pbit_generation import ex_situ_generation, in_situ_generatio
 
 __all__ = ["CalibrationResult", "calibrate_to_table2"]
 
+
 @dataclass(frozen=True)
 class CalibrationResult:
     """The solved free fields and the configuration that carries them.

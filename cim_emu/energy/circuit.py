@@ -68,9 +68,7 @@ def _unit_of(name: str) -> str:
 def _check_number(owner: object, name: str) -> float:
     value = getattr(owner, name)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(
-            f"{type(owner).__name__}.{name} must be a finite number{_unit_of(name)}, got {value!r}"
-        )
+        raise ValueError(f"{type(owner).__name__}.{name} must be a finite number{_unit_of(name)}, got {value!r}")
     return float(value)
 
 
@@ -79,9 +77,7 @@ def _positive(owner: object, *names: str, hint: str = "") -> None:
         value = _check_number(owner, name)
         if value <= 0.0:
             extra = f"; {hint}" if hint else ""
-            raise ValueError(
-                f"{type(owner).__name__}.{name} must be > 0{_unit_of(name)}, got {value!r}{extra}"
-            )
+            raise ValueError(f"{type(owner).__name__}.{name} must be > 0{_unit_of(name)}, got {value!r}{extra}")
 
 
 def _non_negative(owner: object, *names: str) -> None:
@@ -103,49 +99,65 @@ def _positive_int(owner: object, *names: str) -> None:
 
 @dataclass(frozen=True, kw_only=True)
 class MTJElectrical:
-    """Electrical view of one VCMA-MTJ (data-bit or p-bit; same stack).
+    """Electrical view of one VCMA-MTJ (data-bit or p-bit; same stack), parametrised like the device card.
 
     Attributes:
-        parallel_resistance_ohm: R_P at the read voltage (device: 60 nm pillar, RA ~ 250 Ohm um^2
-            gives 250 / (pi 0.03^2) = 88.4 kOhm; ``devices.conductance_levels`` on the card).
-        tmr_at_read: TMR (R_AP / R_P - 1) at ``read_voltage_V`` (device: 65 % mean of four arrays, Fig. 7).
-        tmr_low_bias: TMR at zero bias (device: standalone TMR above 100 %, Fig. 6; 1.10 assumed).
-        read_voltage_V: read bias of the data-bit and of an ex-situ p-bit read (device: 0.2 V, Fig. 7).
-        diameter_m: pillar diameter (device: 60 nm).
+        resistance_area_ohm_m2: RA product of the MgO barrier (device card: 250 Ohm um^2), R_P = RA / area.
+        diameter_m: pillar diameter (device card: 60 nm), so R_P = 88.4 kOhm.
+        tmr_low_bias: TMR (R_AP / R_P - 1) at zero bias (device card: 1.08; standalone TMR above 100 %, Fig. 6).
+        tmr_half_bias_V: V_h of TMR(V) = TMR0 / (1 + (V / V_h)^2) (device card: 0.2459 V, which puts
+            the TMR at 65 % at the 0.2 V read, Fig. 7, and at 2.8 % at the 1.5 V write).
+        read_voltage_V: read bias of the data-bit and of an ex-situ p-bit read (device card: 0.2 V).
         barrier_thickness_m: MgO tunnel-barrier thickness, sets the junction capacitance (typical: 1.4 nm
             for RA of a few hundred Ohm um^2; the capacitance matters little, < 1 % of the energy).
         barrier_relative_permittivity: MgO relative permittivity (typical: 9.8).
 
-    The bias dependence TMR(V) = TMR0 / (1 + (V / V_h)^2) (the form the device layer fits) is pinned by
-    the two TMR values: V_h follows from TMR(read) and TMR0.
+    ``from_card`` builds one from a ``devices.DeviceCard``; the defaults equal ``devices.default_card()``.
     """
 
-    parallel_resistance_ohm: float = 88.0e3
-    tmr_at_read: float = 0.65
-    tmr_low_bias: float = 1.10
-    read_voltage_V: float = 0.2
+    resistance_area_ohm_m2: float = 2.5e-10
     diameter_m: float = 60e-9
+    tmr_low_bias: float = 1.08
+    tmr_half_bias_V: float = 0.2459
+    read_voltage_V: float = 0.2
     barrier_thickness_m: float = 1.4e-9
     barrier_relative_permittivity: float = 9.8
 
     def __post_init__(self) -> None:
-        _positive(self, "parallel_resistance_ohm", "read_voltage_V", "diameter_m", "barrier_thickness_m")
-        _positive(self, "tmr_at_read", "barrier_relative_permittivity")
-        _check_number(self, "tmr_low_bias")
-        if self.tmr_low_bias <= self.tmr_at_read:
-            raise ValueError(
-                "MTJElectrical.tmr_low_bias must exceed tmr_at_read (TMR falls with bias), got "
-                f"{self.tmr_low_bias!r} <= {self.tmr_at_read!r}"
-            )
+        _positive(self, "resistance_area_ohm_m2", "diameter_m", "tmr_low_bias", "tmr_half_bias_V")
+        _positive(self, "read_voltage_V", "barrier_thickness_m", "barrier_relative_permittivity")
+
+    @classmethod
+    def from_card(cls, card: object, **overrides: float) -> MTJElectrical:
+        """The junction of a ``devices.DeviceCard`` (its ``data_bit`` section; the p-bit is the same stack)."""
+        data_bit = card.data_bit
+        values = {
+            "resistance_area_ohm_m2": data_bit.resistance_area_ohm_m2,
+            "diameter_m": data_bit.diameter_m,
+            "tmr_low_bias": data_bit.tmr0,
+            "tmr_half_bias_V": data_bit.tmr_half_bias_V,
+            "read_voltage_V": data_bit.read_voltage_V,
+        }
+        return cls(**{**values, **overrides})
 
     @property
-    def tmr_half_bias_voltage_V(self) -> float:
-        """V_h of TMR(V) = TMR0 / (1 + (V/V_h)^2), pinned by the low-bias and read-bias TMR."""
-        return self.read_voltage_V / math.sqrt(self.tmr_low_bias / self.tmr_at_read - 1.0)
+    def area_m2(self) -> float:
+        """Pillar cross-section, pi d^2 / 4."""
+        return math.pi * self.diameter_m**2 / 4.0
+
+    @property
+    def parallel_resistance_ohm(self) -> float:
+        """R_P = RA / area (ohm)."""
+        return self.resistance_area_ohm_m2 / self.area_m2
+
+    @property
+    def tmr_at_read(self) -> float:
+        """TMR at the read voltage (fraction)."""
+        return self.tmr_at(self.read_voltage_V)
 
     def tmr_at(self, bias_V: float) -> float:
-        """TMR at a bias voltage (fraction)."""
-        return self.tmr_low_bias / (1.0 + (bias_V / self.tmr_half_bias_voltage_V) ** 2)
+        """TMR at a bias voltage (fraction): TMR0 / (1 + (V / V_h)^2)."""
+        return self.tmr_low_bias / (1.0 + (bias_V / self.tmr_half_bias_V) ** 2)
 
     def mean_conductance_S(self, bias_V: float) -> float:
         """Conductance averaged over the P and AP states (a p-bit at P = 0.5 spends half its time in each)."""
@@ -160,8 +172,8 @@ class MTJElectrical:
     @property
     def capacitance_F(self) -> float:
         """Parallel-plate capacitance of the tunnel barrier, eps0 eps_r (pi d^2 / 4) / t."""
-        area_m2 = math.pi * self.diameter_m**2 / 4.0
-        return VACUUM_PERMITTIVITY_F_PER_M * self.barrier_relative_permittivity * area_m2 / self.barrier_thickness_m
+        permittivity = VACUUM_PERMITTIVITY_F_PER_M * self.barrier_relative_permittivity
+        return permittivity * self.area_m2 / self.barrier_thickness_m
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -280,8 +292,8 @@ class WriteCircuit:
         edge_time_constants: RC time constants per pulse edge (2.2 = 10-90 % rise).
         control_time_s: word-line decode and rise before the pulse (calibrated: 147.0 ps makes the
             in-situ cycle 1.074 ns, i.e. 32 bits per 1.074 ns = 29.8 bit/ns, Table II).
-        control_energy_J: decoder, timing and clock energy per write cycle (calibrated: 57.53 fJ,
-            i.e. 1.8 fJ per bit over 32 columns, puts the in-situ write at 0.089 pJ/bit).
+        control_energy_J: decoder, timing and clock energy per write cycle (calibrated: 60.41 fJ,
+            i.e. 1.9 fJ per bit over 32 columns, puts the in-situ write at 0.089 pJ/bit).
         n_parallel_columns: columns pulsed together in one write cycle, one p-bit each (assumption:
             32 of the 128 columns, the column-mux ratio 4 of the array's drivers).
         supply_current_limit_A: DC current the write-voltage rail can source during the pulse
@@ -295,7 +307,7 @@ class WriteCircuit:
     driver_input_capacitance_F: float = 3.0e-15
     edge_time_constants: float = 2.2
     control_time_s: float = 147.0e-12
-    control_energy_J: float = 57.53e-15
+    control_energy_J: float = 60.41e-15
     n_parallel_columns: int = 32
     supply_current_limit_A: float = 1.0e-3
 
@@ -461,7 +473,7 @@ def default_ex_situ_designs() -> tuple[ExSituDesign, ...]:
     * ``ex_situ_pcb``: a separate TRNG chip (the central design's sampling) read over a board link
       (Table II: PCB, 5e-4 bit/ns, 16800 pJ/bit).
     """
-    compact_amplifier = SenseAmplifier(input_pair_area_m2=0.1018e-12, area_m2=10.19e-12)
+    compact_amplifier = SenseAmplifier(input_pair_area_m2=0.1029e-12, area_m2=10.19e-12)
     central = ExSituDesign(
         name="ex_situ_central",
         description="compact shared TRNG block, FIFO, long global wire (Table II: 609.8 um^2)",
@@ -469,14 +481,14 @@ def default_ex_situ_designs() -> tuple[ExSituDesign, ...]:
         sense_amplifier=compact_amplifier,
         buffer_depth_bits=32,
         buffer_energy_per_bit_J=20e-15,
-        wire_length_m=1.313e-3,
+        wire_length_m=1.312e-3,
     )
     distributed = ExSituDesign(
         name="ex_situ_distributed",
         description="TRNG columns beside the array, low-offset sense amplifiers, short wire (Table II: 2254 um^2)",
         n_sense_amplifiers=24,
-        sense_amplifier=SenseAmplifier(input_pair_area_m2=0.4113e-12, area_m2=75.03e-12),
-        wire_length_m=0.1769e-3,
+        sense_amplifier=SenseAmplifier(input_pair_area_m2=0.4180e-12, area_m2=75.03e-12),
+        wire_length_m=0.1759e-3,
     )
     pcb = ExSituDesign(
         name="ex_situ_pcb",
@@ -525,9 +537,7 @@ class MVMPeriphery:
 
     def __post_init__(self) -> None:
         _positive_int(self, "adc_bits", "columns_per_adc", "n_digital_adders")
-        _non_negative(
-            self, "adc_energy_per_step_J", "dac_energy_J", "mvm_control_energy_J", "digital_add_energy_J"
-        )
+        _non_negative(self, "adc_energy_per_step_J", "dac_energy_J", "mvm_control_energy_J", "digital_add_energy_J")
         _positive(
             self,
             "adc_bit_cycle_time_s",
@@ -590,6 +600,19 @@ class EnergyConfig:
     def pricing_design_name(self) -> str:
         """The ex-situ design used for pricing and for the headline ratios."""
         return self.pricing_ex_situ_design or self.ex_situ_designs[0].name
+
+    @classmethod
+    def from_card(cls, card: object, base: EnergyConfig | None = None) -> EnergyConfig:
+        """``base`` (default: the shipped configuration) with the device numbers of a ``devices.DeviceCard``.
+
+        Takes the junction (RA, diameter, TMR(V), read voltage) and the p-bit operating point (write
+        voltage, pulse width); every circuit field keeps its value.
+        """
+        base = cls() if base is None else base
+        write = dataclasses.replace(
+            base.write, write_voltage_V=float(card.p_bit.write_voltage_V), pulse_width_s=float(card.p_bit.pulse_width_s)
+        )
+        return dataclasses.replace(base, mtj=MTJElectrical.from_card(card), write=write)
 
     def design(self, name: str) -> ExSituDesign:
         """The ex-situ design called ``name`` (``ValueError`` naming the known ones otherwise)."""

@@ -132,7 +132,9 @@ def load_energy_config(path: str | os.PathLike) -> EnergyConfig:
         try:
             data = json.load(handle)
         except json.JSONDecodeError as error:
-            raise ValueError(f"{path}: not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})") from None
+            raise ValueError(
+                f"{path}: not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})"
+            ) from None
     return energy_config_from_dict(data, source=path)
 
 

@@ -39,9 +39,7 @@ __all__ = [
 ]
 
 # Breakdown keys that belong to moving a bit (the rest is making and sampling it).
-TRANSFER_COMPONENTS = frozenset(
-    {"buffer", "wire", "destination_register", "board_link_dynamic", "board_link_static"}
-)
+TRANSFER_COMPONENTS = frozenset({"buffer", "wire", "destination_register", "board_link_dynamic", "board_link_static"})
 
 
 @dataclass(frozen=True)
@@ -69,7 +67,10 @@ class WritePulseEnergy:
 
 
 def write_pulse_energy(
-    config: EnergyConfig, *, n_rows: int | None = None, voltage_V: float | None = None,
+    config: EnergyConfig,
+    *,
+    n_rows: int | None = None,
+    voltage_V: float | None = None,
     pulse_width_s: float | None = None,
 ) -> WritePulseEnergy:
     """Energy of one VCMA pulse on one column of ``n_rows`` cells.
@@ -132,9 +133,7 @@ def sense_time_s(config: EnergyConfig, design: ExSituDesign) -> float:
     """
     amplifier = design.sense_amplifier
     margin_V = (
-        amplifier.offset_sigmas
-        * config.technology.pelgrom_coefficient_V_m
-        / math.sqrt(amplifier.input_pair_area_m2)
+        amplifier.offset_sigmas * config.technology.pelgrom_coefficient_V_m / math.sqrt(amplifier.input_pair_area_m2)
     )
     half_signal_A = 0.5 * config.mtj.read_voltage_V * config.mtj.conductance_difference_S(config.mtj.read_voltage_V)
     return _sense_node_capacitance_F(config, design) * margin_V / half_signal_A

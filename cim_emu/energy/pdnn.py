@@ -171,8 +171,13 @@ def _check_kind(kind: object) -> None:
 
 
 def elementary_operation_energy(
-    *, fan_in: int, bits_weight: int, bits_activation: int, n_samples: int = 1,
-    kind: ActivationKind, costs: PDNNCosts | None = None,
+    *,
+    fan_in: int,
+    bits_weight: int,
+    bits_activation: int,
+    n_samples: int = 1,
+    kind: ActivationKind,
+    costs: PDNNCosts | None = None,
     weight_memory_energy_per_bit_J: float | None = None,
     activation_memory_energy_per_bit_J: float | None = None,
 ) -> OperationEnergy:
@@ -191,7 +196,11 @@ def elementary_operation_energy(
     _check_counts(fan_in=fan_in, bits_weight=bits_weight, bits_activation=bits_activation, n_samples=n_samples)
     _check_kind(kind)
     costs = PDNNCosts() if costs is None else costs
-    e_w = costs.weight_memory_energy_per_bit_J if weight_memory_energy_per_bit_J is None else weight_memory_energy_per_bit_J
+    e_w = (
+        costs.weight_memory_energy_per_bit_J
+        if weight_memory_energy_per_bit_J is None
+        else weight_memory_energy_per_bit_J
+    )
     e_a = (
         costs.activation_memory_energy_per_bit_J
         if activation_memory_energy_per_bit_J is None
@@ -207,8 +216,13 @@ def elementary_operation_energy(
 
 
 def network_inference_energy(
-    network: NetworkSize, *, bits_weight: int, bits_activation: int, n_samples: int = 1,
-    kind: ActivationKind, costs: PDNNCosts | None = None,
+    network: NetworkSize,
+    *,
+    bits_weight: int,
+    bits_activation: int,
+    n_samples: int = 1,
+    kind: ActivationKind,
+    costs: PDNNCosts | None = None,
 ) -> OperationEnergy:
     """Eq. 4: one inference of a whole network, T samples sharing one read of every weight."""
     _check_counts(bits_weight=bits_weight, bits_activation=bits_activation, n_samples=n_samples)
@@ -270,8 +284,13 @@ _BRAM_ENERGY_PER_BIT_J = 1.875e-12
 
 
 def _fpga_gain(costs: PDNNCosts, memory_J: float) -> float:
-    common = {"fan_in": _FPGA_FAN_IN, "bits_weight": _FPGA_WEIGHT_BITS, "costs": costs,
-              "weight_memory_energy_per_bit_J": memory_J, "activation_memory_energy_per_bit_J": memory_J}
+    common = {
+        "fan_in": _FPGA_FAN_IN,
+        "bits_weight": _FPGA_WEIGHT_BITS,
+        "costs": costs,
+        "weight_memory_energy_per_bit_J": memory_J,
+        "activation_memory_energy_per_bit_J": memory_J,
+    }
     deterministic = elementary_operation_energy(bits_activation=32, kind=ActivationKind.DETERMINISTIC, **common)
     probabilistic = elementary_operation_energy(bits_activation=1, kind=ActivationKind.PBIT, **common)
     return energy_gain(deterministic, probabilistic)

@@ -52,23 +52,31 @@ def plot_sweep(result: SweepResult, path: str | os.PathLike) -> None:
     """
     plt = _figure()
     with_throughput = any(series.throughput is not None for series in result.series)
-    n_panels = 2 if with_throughput else 1
+    with_probability = result.switching_probability is not None
+    n_panels = 1 + int(with_throughput) + int(with_probability)
     figure, axes = plt.subplots(n_panels, 1, figsize=(6.4, 2.6 + 2.4 * n_panels), sharex=True, squeeze=False)
     x_scale, x_unit = _display(result.unit)
     x_values = [v * x_scale for v in result.values]
     panels = [("energy", result.energy_unit)]
     if with_throughput:
         panels.insert(0, ("throughput", result.throughput_unit))
-    for axis, (quantity, unit) in zip(axes[:, 0], panels):
+    for axis, (quantity, unit) in zip(axes[: len(panels), 0], panels, strict=True):
         y_scale, y_unit = _display(unit)
         for series in result.series:
             data = getattr(series, quantity)
             if data is None:
                 continue
             axis.plot(x_values, [v * y_scale for v in data], marker="o", markersize=3, label=series.label)
-        axis.axvline(result.operating_point * x_scale, color="k", linestyle="--", linewidth=0.8)
         axis.set_ylabel(f"{quantity} ({y_unit})" if y_unit else quantity)
         axis.set_yscale("log")
+    if with_probability:
+        axis = axes[-1, 0]
+        axis.plot(x_values, result.switching_probability, marker="o", markersize=3, color="k")
+        axis.axhline(0.5, color="0.5", linewidth=0.8)
+        axis.set_ylabel("p-bit switching\nprobability (card)")
+        axis.set_ylim(0.0, 1.0)
+    for axis in axes[:, 0]:
+        axis.axvline(result.operating_point * x_scale, color="k", linestyle="--", linewidth=0.8)
         axis.grid(True, which="both", alpha=0.3)
     axes[0, 0].set_title(f"{result.parameter}: dashed line = operating point")
     axes[0, 0].legend(fontsize=7)
@@ -99,13 +107,20 @@ def plot_table2_landscape(comparison: GenerationComparison, path: str | os.PathL
         axis.annotate(row.label, (row.energy_pJ_per_bit, row.throughput_bit_per_ns), fontsize=7, color="0.4")
     for index, row in enumerate(THIS_WORK_ROWS):
         axis.scatter(
-            row.energy_pJ_per_bit, row.throughput_bit_per_ns, facecolors="none", edgecolors="C3", s=80,
+            row.energy_pJ_per_bit,
+            row.throughput_bit_per_ns,
+            facecolors="none",
+            edgecolors="C3",
+            s=80,
             label="paper (Table II)" if index == 0 else None,
         )
     for index, result in enumerate((comparison.in_situ,) + comparison.ex_situ):
         units = result.paper_units()
         axis.scatter(
-            units["energy_pJ_per_bit"], units["throughput_bit_per_ns"], color="C0", marker="x",
+            units["energy_pJ_per_bit"],
+            units["throughput_bit_per_ns"],
+            color="C0",
+            marker="x",
             label="model" if index == 0 else None,
         )
         axis.annotate(result.name, (units["energy_pJ_per_bit"], units["throughput_bit_per_ns"]), fontsize=7)

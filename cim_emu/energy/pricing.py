@@ -1,21 +1,18 @@
 """Price the hardware events of an emulation run (:class:`cim_emu.counters.OpCounts`) in joules and seconds.
 
-Each counter gets an energy and a time per event from the circuit model:
+Each counter gets an energy and a critical-path time per event from the circuit model:
 
-==========================  ==================================================  ===========================================
-counter                     energy per event                                    time per event (critical path)
-==========================  ==================================================  ===========================================
-``mvm_calls``               control, decoders, clocks                           bit-line settle + integration (read_time_s)
-``cell_reads``              V_dd V_read G_mean t_read of one junction           inside the MVM's read window
-``dac_conversions``         driver + row line C V_read V_dd                     inside the MVM's read window
-``adc_conversions``         Walden FoM 2^bits                                   (bits + 1) bit cycles / ADCs per array
-``cell_writes``             deterministic write pulse + shares of word line     write cycle / columns per cycle
-``pbit_pulses``             the in-situ p-bit (Table II model)                  1 / in-situ throughput
-``pbit_resets``             deterministic write pulse, like ``cell_writes``     write cycle / columns per cycle
-``trng_bits_generated``     ex-situ design's write + sampling per bit           1 / design's sampling rate
-``bits_moved``              ex-situ design's buffer + wire + link per bit       0 if within the link rate (pipelined)
-``digital_adds``            one add                                              add time / adders
-==========================  ==================================================  ===========================================
+* ``mvm_calls``: control, decoders and clocks; time: bit-line settle and integration (``read_time_s``).
+* ``cell_reads``: V_dd V_read G_mean t_read of one junction; time: inside the MVM's read window.
+* ``dac_conversions``: the driver plus the row line's C V_read V_dd; time: inside the read window.
+* ``adc_conversions``: Walden FoM 2^bits; time: (bits + 1) bit cycles over the ADCs of the array.
+* ``cell_writes`` and ``pbit_resets``: a deterministic write pulse plus shares of word line and control;
+  time: the write cycle over the columns written per cycle.
+* ``pbit_pulses``: the in-situ p-bit of the Table II model; time: 1 / in-situ throughput.
+* ``trng_bits_generated``: the ex-situ design's write and sampling per bit; time: 1 / its sampling rate.
+* ``bits_moved``: the ex-situ design's buffer, wire and link per bit; time: none while within the link rate
+  (pipelined behind sampling), else the excess.
+* ``digital_adds``: one addition; time: add time over the adders.
 
 Latency assumes one tile and no overlap between event classes (an upper bound, except that ex-situ
 transfer is pipelined behind sampling up to the link's rate).
@@ -32,7 +29,6 @@ from dataclasses import asdict, dataclass
 from cim_emu.counters import COUNTER_FIELDS, OpCounts
 from cim_emu.energy.circuit import EnergyConfig
 from cim_emu.energy.pbit_generation import (
-    TRANSFER_COMPONENTS,
     ex_situ_generation,
     in_situ_generation,
     write_pulse_energy,

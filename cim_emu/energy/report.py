@@ -153,9 +153,7 @@ def bench_report(
     reference = {}
     in_situ_mvm = price_op_counts(reference_mvm_counts(config, in_situ=True), config)
     for design in config.ex_situ_designs:
-        ex_situ_mvm = price_op_counts(
-            reference_mvm_counts(config, in_situ=False), config, ex_situ_design=design.name
-        )
+        ex_situ_mvm = price_op_counts(reference_mvm_counts(config, in_situ=False), config, ex_situ_design=design.name)
         reference[design.name] = {
             "energy_J": ex_situ_mvm.energy_J,
             "latency_s": ex_situ_mvm.latency_s,

@@ -10,8 +10,8 @@ of the input configuration, for :mod:`cim_emu.energy.plots` to mark.
 * ADC bits (a reference MC-dropconnect MVM on one tile, priced),
 * samples T (the same MVM repeated T times; and the p-DNN framework's VGG5 inference).
 
-Pulse sweeps report raw bits: away from 1.5 V / 700 ps the p-bit's switching probability leaves
-0.5 and each bit carries less than one bit of entropy (see ``devices.switching_probability``).
+Pulse sweeps report raw bits and, beside them, the p-bit's switching probability from the device
+card: away from 1.5 V / 700 ps it leaves 0.5, so the bits no longer give the intended keep probability.
 """
 
 from __future__ import annotations
@@ -67,6 +67,8 @@ class SweepResult:
         throughput_unit: unit of the series' throughput.
         energy_unit: unit of the series' energy.
         series: one curve per scheme.
+        switching_probability: for pulse sweeps, the p-bit's switching probability at each value
+            (``devices.switching_probability`` on the device card), else None.
     """
 
     name: str
@@ -77,6 +79,7 @@ class SweepResult:
     throughput_unit: str
     energy_unit: str
     series: tuple[SweepSeries, ...]
+    switching_probability: tuple[float, ...] | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary (SI units)."""
@@ -120,6 +123,20 @@ def _generation_sweep(
     )
 
 
+def _switching_probability(card: object | None, voltages_V: Sequence[float], widths_s: Sequence[float]) -> tuple:
+    import torch
+
+    from devices import default_card, switching_probability
+
+    card = default_card() if card is None else card
+    probability = switching_probability(
+        card.p_bit,
+        torch.tensor(list(voltages_V), dtype=torch.float64),
+        torch.tensor(list(widths_s), dtype=torch.float64),
+    )
+    return tuple(float(p) for p in probability)
+
+
 def _with_designs(config: EnergyConfig, change: Callable[[ExSituDesign], ExSituDesign]) -> EnergyConfig:
     return config.replace(ex_situ_designs=tuple(change(design) for design in config.ex_situ_designs))
 
@@ -160,23 +177,32 @@ def sweep_parallel_columns(
 def sweep_pulse_width(
     config: EnergyConfig | None = None,
     values: Sequence[float] = tuple(w * 1e-12 for w in (200, 300, 400, 500, 700, 1000, 1500, 2000, 3000)),
+    *,
+    card: object | None = None,
 ) -> SweepResult:
-    """Write-pulse width (seconds)."""
+    """Write-pulse width (seconds); ``card`` (default: ``devices.default_card()``) gives P per width."""
     config = EnergyConfig() if config is None else config
 
     def vary(base: EnergyConfig, value: float) -> EnergyConfig:
         return base.replace(write=dataclasses.replace(base.write, pulse_width_s=float(value)))
 
-    return _generation_sweep(
+    result = _generation_sweep(
         config, "pulse_width", "write pulse width", "s", values, config.write.pulse_width_s, vary
     )
+    probability = _switching_probability(card, [config.write.write_voltage_V] * len(values), values)
+    return dataclasses.replace(result, switching_probability=probability)
 
 
 def sweep_pulse_amplitude(
     config: EnergyConfig | None = None,
     values: Sequence[float] = (0.8, 1.0, 1.2, 1.4, 1.5, 1.6, 1.8, 2.0, 2.2, 2.5),
+    *,
+    card: object | None = None,
 ) -> SweepResult:
-    """Write-pulse amplitude (volts); the word line keeps its overdrive above the pulse."""
+    """Write-pulse amplitude (volts); the word line keeps its overdrive above the pulse.
+
+    ``card`` (default: ``devices.default_card()``) gives the switching probability per amplitude.
+    """
     config = EnergyConfig() if config is None else config
     overdrive = config.write.wordline_voltage_V - config.write.write_voltage_V
 
@@ -186,9 +212,11 @@ def sweep_pulse_amplitude(
         )
         return base.replace(write=write)
 
-    return _generation_sweep(
+    result = _generation_sweep(
         config, "pulse_amplitude", "write pulse amplitude", "V", values, config.write.write_voltage_V, vary
     )
+    probability = _switching_probability(card, values, [config.write.pulse_width_s] * len(values))
+    return dataclasses.replace(result, switching_probability=probability)
 
 
 def _mvm_sweep(
@@ -231,9 +259,7 @@ def sweep_adc_bits(config: EnergyConfig | None = None, values: Sequence[int] = t
     def build(bits: float) -> tuple[EnergyConfig, int]:
         return config.replace(periphery=dataclasses.replace(config.periphery, adc_bits=int(bits))), 1
 
-    return _mvm_sweep(
-        config, "adc_bits", "ADC bits", values, config.periphery.adc_bits, build, "MVM/s", "J/MVM"
-    )
+    return _mvm_sweep(config, "adc_bits", "ADC bits", values, config.periphery.adc_bits, build, "MVM/s", "J/MVM")
 
 
 def sweep_samples(config: EnergyConfig | None = None, values: Sequence[int] = (1, 2, 4, 8, 16, 32, 64)) -> SweepResult:
