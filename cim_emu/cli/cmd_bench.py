@@ -22,6 +22,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=_DESCRIPTION,
     )
     parser.add_argument("--config", metavar="FILE", help="JSON overrides of the circuit configuration")
+    parser.add_argument(
+        "--card",
+        metavar="FILE",
+        help="take the junction and p-bit operating point from a device card JSON ('default': the shipped card)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     parser.add_argument("--plot", metavar="DIR", help="write sweep and Table II figures (PNG) to DIR")
     parser.add_argument(
@@ -133,12 +138,18 @@ def run(args: argparse.Namespace) -> int:
     from cim_emu.energy.report import bench_report
 
     config = load_energy_config(args.config) if args.config else EnergyConfig()
+    if args.card:
+        from devices import default_card, load_card
+
+        card = default_card() if args.card == "default" else load_card(args.card)
+        config = EnergyConfig.from_card(card, base=config)
     end_to_end = None
     if args.counts:
         counts_in_situ, counts_ex_situ, n_images = load_op_counts_file(args.counts)
         end_to_end = end_to_end_report(counts_in_situ, counts_ex_situ, n_images, config)
     report = bench_report(config, end_to_end=end_to_end)
     report["config"] = args.config or "default"
+    report["card"] = args.card or "calibration ground truth (built-in defaults)"
 
     plots: list[str] = []
     if args.plot:

@@ -107,3 +107,12 @@ def test_plot_directory(tmp_path, capsys):
         "sweep_samples.png",
     } <= set(names)
     assert len(report["plots"]) == len(names)
+
+
+def test_card_option(capsys):
+    pytest.importorskip("devices")
+    report = _bench_json(capsys, "--card", "default")
+    assert report["card"] == "default"
+    # The fitted card's larger R_P lowers the Joule heating a little.
+    assert report["in_situ"]["energy_pJ_per_bit"] < 0.089
+    assert report["in_situ"]["energy_pJ_per_bit"] == pytest.approx(0.089, rel=0.02)

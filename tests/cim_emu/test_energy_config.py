@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import pathlib
 
 import pytest
 
@@ -21,6 +22,7 @@ from cim_emu.energy import (
     energy_config_to_dict,
     load_energy_config,
     save_energy_config,
+    table2_reproduction,
 )
 
 
@@ -135,16 +137,34 @@ def test_bad_file_names_the_file(tmp_path):
         load_energy_config(path)
 
 
-def test_defaults_equal_the_device_card():
+def _truth_card():
     devices = pytest.importorskip("devices")
-    card = devices.default_card()
-    assert MTJElectrical.from_card(card) == MTJElectrical()
-    config = EnergyConfig.from_card(card)
-    assert config == EnergyConfig()
-    # The card's own derived numbers agree with the model's.
-    g_parallel, g_antiparallel = devices.conductance_levels(card.data_bit)
-    assert 1.0 / g_parallel == pytest.approx(config.mtj.parallel_resistance_ohm, rel=1e-9)
-    assert g_parallel / g_antiparallel - 1.0 == pytest.approx(config.mtj.tmr_at_read, rel=1e-9)
+    calibration_data = pytest.importorskip("calibration_data")
+    return devices.load_card(pathlib.Path(calibration_data.__file__).parent / "truth.json")
+
+
+def test_defaults_equal_the_device_layer_ground_truth():
+    # The shipped calibration data are drawn from truth.json (the paper's nominal device); the
+    # energy model's self-contained defaults are that card.
+    devices = pytest.importorskip("devices")
+    truth = _truth_card()
+    assert MTJElectrical.from_card(truth) == MTJElectrical()
+    assert EnergyConfig.from_card(truth) == EnergyConfig()
+    g_parallel, g_antiparallel = devices.conductance_levels(truth.data_bit)
+    assert 1.0 / g_parallel == pytest.approx(EnergyConfig().mtj.parallel_resistance_ohm, rel=1e-9)
+    assert g_parallel / g_antiparallel - 1.0 == pytest.approx(EnergyConfig().mtj.tmr_at_read, rel=1e-9)
+
+
+def test_fitted_default_card_agrees_and_still_reproduces_table2():
+    devices = pytest.importorskip("devices")
+    fitted = EnergyConfig.from_card(devices.default_card())
+    # The fit of the synthetic data lands near the truth (R_P within 5 %, TMR at read within 2 points) ...
+    assert fitted.mtj.parallel_resistance_ohm == pytest.approx(EnergyConfig().mtj.parallel_resistance_ohm, rel=0.05)
+    assert fitted.mtj.tmr_at_read == pytest.approx(0.65, abs=0.02)
+    # ... and without recalibration the model stays close to Table II (1.8 % with the card of this commit:
+    # a larger R_P gives a smaller sense current, hence slower ex-situ sampling).
+    reproduction = table2_reproduction(compare_generation(fitted))
+    assert reproduction.max_abs_relative_error < 0.05
 
 
 def test_a_different_card_moves_the_model():

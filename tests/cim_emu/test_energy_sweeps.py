@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import pathlib
 
 import pytest
+import torch
 
 from cim_emu.energy import (
     EnergyConfig,
@@ -46,15 +48,23 @@ def test_sweeps_meet_the_model_at_the_operating_point():
 
 
 def test_pulse_sweeps_carry_the_card_switching_probability():
-    pytest.importorskip("devices")
-    width = sweep_pulse_width()
-    amplitude = sweep_pulse_amplitude()
+    devices = pytest.importorskip("devices")
+    calibration_data = pytest.importorskip("calibration_data")
+    truth = devices.load_card(pathlib.Path(calibration_data.__file__).parent / "truth.json")
+    width = sweep_pulse_width(card=truth)
+    amplitude = sweep_pulse_amplitude(card=truth)
     # The operating point is where the p-bit is fair.
-    assert width.switching_probability[width.values.index(700e-12)] == pytest.approx(0.5, abs=0.01)
-    assert amplitude.switching_probability[amplitude.values.index(1.5)] == pytest.approx(0.5, abs=0.01)
+    assert width.switching_probability[width.values.index(700e-12)] == pytest.approx(0.5, abs=1e-3)
+    assert amplitude.switching_probability[amplitude.values.index(1.5)] == pytest.approx(0.5, abs=1e-3)
     assert list(amplitude.switching_probability) == sorted(amplitude.switching_probability)
     energy = _series(amplitude, "in_situ").energy
     assert list(energy) == sorted(energy)
+    # Without a card the sweep asks the shipped (fitted) one.
+    fitted = sweep_pulse_amplitude().switching_probability
+    expected = devices.switching_probability(
+        devices.default_card().p_bit, torch.tensor(amplitude.values, dtype=torch.float64), 700e-12
+    )
+    assert fitted == pytest.approx(expected.tolist(), rel=1e-12)
 
 
 def test_adc_and_sample_sweeps():
