@@ -20,7 +20,6 @@ import types
 import typing
 from collections.abc import Mapping
 
-from cim_emu.energy._atomic import atomic_write_text
 from cim_emu.energy.circuit import EnergyConfig, ExSituDesign, default_ex_situ_designs
 
 __all__ = ["energy_config_from_dict", "energy_config_to_dict", "load_energy_config", "save_energy_config"]
@@ -140,4 +139,7 @@ def load_energy_config(path: str | os.PathLike) -> EnergyConfig:
 
 def save_energy_config(config: EnergyConfig, path: str | os.PathLike) -> None:
     """Write every field of ``config`` to ``path`` as JSON (atomically)."""
-    atomic_write_text(path, json.dumps(energy_config_to_dict(config), indent=2) + "\n")
+    from devices import atomic_write  # torch-heavy import, only when writing
+
+    with atomic_write(path, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(energy_config_to_dict(config), indent=2) + "\n")

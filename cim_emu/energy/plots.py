@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 
-from cim_emu.energy._atomic import atomic_path
 from cim_emu.energy.literature import LITERATURE_ROWS, THIS_WORK_ROWS
 from cim_emu.energy.pbit_generation import GenerationComparison
 from cim_emu.energy.sweeps import SweepResult
@@ -86,8 +85,10 @@ def plot_sweep(result: SweepResult, path: str | os.PathLike) -> None:
     if positive and max(result.values) / min(result.values) > 20:
         bottom.set_xscale("log")
     figure.tight_layout()
-    with atomic_path(path, suffix=".png") as temporary:
-        figure.savefig(temporary, dpi=120, format="png")
+    from devices import atomic_write  # torch-heavy import, only when writing
+
+    with atomic_write(path, "wb") as handle:
+        figure.savefig(handle, dpi=120, format="png")
     plt.close(figure)
 
 
@@ -131,6 +132,8 @@ def plot_table2_landscape(comparison: GenerationComparison, path: str | os.PathL
     axis.grid(True, which="both", alpha=0.3)
     axis.legend(fontsize=8)
     figure.tight_layout()
-    with atomic_path(path, suffix=".png") as temporary:
-        figure.savefig(temporary, dpi=120, format="png")
+    from devices import atomic_write  # torch-heavy import, only when writing
+
+    with atomic_write(path, "wb") as handle:
+        figure.savefig(handle, dpi=120, format="png")
     plt.close(figure)
