@@ -19,16 +19,37 @@ from diffusion.metrics import (
     label_entropy_bits,
     precision_recall,
 )
-from diffusion.pretrained import WEIGHTS_DIR, load_classifier, load_codec, read_weights, save_weights
+from diffusion.noise_head import InSituNoiseConfig, InSituNoiseHead, NoiseHeadCalibration
+from diffusion.pipeline import (
+    VARIANCE_TOLERANCE,
+    GenerationConfig,
+    GenerationResult,
+    Method,
+    MethodResult,
+    TrajectoryNoise,
+    run_generation,
+    seed_spread_checks,
+)
+from diffusion.pretrained import (
+    WEIGHTS_DIR,
+    load_classifier,
+    load_codec,
+    load_schedule,
+    load_score_network,
+    read_weights,
+    save_weights,
+)
 from diffusion.sampler import (
     DriftNetwork,
     GaussianIncrements,
     NoIncrements,
     NoiseSource,
     SamplerGenerators,
+    TRNGIncrements,
     sample_latents,
 )
 from diffusion.schedule import VPSchedule, euler_maruyama_step, sample_transition_pairs
+from diffusion.score_net import ScoreNetConfig, ScoreNetwork, default_crossbar_config, time_embedding
 from diffusion.seeding import STREAMS, numpy_stream, torch_stream
 from diffusion.training import ScoreTrainingConfig, ScoreTrainingReport, denoising_loss, train_score_network
 from diffusion.vae import LatentCodec, VAEConfig, VAETrainingConfig, VAETrainingReport, build_vae, train_vae
@@ -40,9 +61,15 @@ __all__ = [
     "umap_embedding",
     "QualityMetrics", "compare_features", "evaluate_images", "frechet_distance", "kernel_inception_distance",
     "label_entropy_bits", "precision_recall",
-    "WEIGHTS_DIR", "load_classifier", "load_codec", "read_weights", "save_weights",
-    "DriftNetwork", "GaussianIncrements", "NoIncrements", "NoiseSource", "SamplerGenerators", "sample_latents",
+    "InSituNoiseConfig", "InSituNoiseHead", "NoiseHeadCalibration",
+    "VARIANCE_TOLERANCE", "GenerationConfig", "GenerationResult", "Method", "MethodResult", "TrajectoryNoise",
+    "run_generation", "seed_spread_checks",
+    "WEIGHTS_DIR", "load_classifier", "load_codec", "load_schedule", "load_score_network", "read_weights",
+    "save_weights",
+    "DriftNetwork", "GaussianIncrements", "NoIncrements", "NoiseSource", "SamplerGenerators", "TRNGIncrements",
+    "sample_latents",
     "VPSchedule", "euler_maruyama_step", "sample_transition_pairs",
+    "ScoreNetConfig", "ScoreNetwork", "default_crossbar_config", "time_embedding",
     "STREAMS", "numpy_stream", "torch_stream",
     "ScoreTrainingConfig", "ScoreTrainingReport", "denoising_loss", "train_score_network",
     "LatentCodec", "VAEConfig", "VAETrainingConfig", "VAETrainingReport", "build_vae", "train_vae",

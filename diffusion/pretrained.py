@@ -27,6 +27,8 @@ __all__ = [
     "read_weights",
     "load_codec",
     "load_classifier",
+    "load_score_network",
+    "load_schedule",
 ]
 
 WEIGHTS_DIR = pathlib.Path(__file__).resolve().parent / "weights"
@@ -64,7 +66,11 @@ def save_weights(
         "seed": int(seed),
         "report": _plain(report),
         "extra": _plain(extra or {}),
-        "state_dict": {name: tensor.detach().cpu().clone() for name, tensor in state_dict.items()},
+        # Layers keep their hardware description (config, card) as non-tensor extra state.
+        "state_dict": {
+            name: value.detach().cpu().clone() if isinstance(value, torch.Tensor) else _plain(value)
+            for name, value in state_dict.items()
+        },
     }
     return save_torch(path, payload)
 
@@ -105,3 +111,25 @@ def load_classifier(path: str | os.PathLike | None = None, *, device: torch.devi
     classifier = DigitClassifier(ClassifierConfig(**payload["config"]))
     classifier.load_state_dict(payload["state_dict"])
     return classifier.to(device).eval()
+
+
+def load_score_network(path: str | os.PathLike | None = None, *, device: torch.device | str = "cpu"):
+    """The trained drift network (unprogrammed, eval mode) from ``path`` (default ``weights/score_network.pt``).
+
+    The layers' saved extra state restores their tile hardware (``CrossbarConfig``) and device card.
+    Program it with ``network.program(generator=...)`` to run on emulated tiles.
+    """
+    from diffusion.score_net import ScoreNetConfig, ScoreNetwork
+
+    payload = read_weights(WEIGHTS_DIR / "score_network.pt" if path is None else path, kind="score_network")
+    network = ScoreNetwork(ScoreNetConfig(**payload["config"]))
+    network.load_state_dict(payload["state_dict"])
+    return network.to(device).eval()
+
+
+def load_schedule(path: str | os.PathLike | None = None):
+    """The VP SDE the shipped drift network was trained with (``n_steps`` may be changed freely)."""
+    from diffusion.schedule import VPSchedule
+
+    payload = read_weights(WEIGHTS_DIR / "score_network.pt" if path is None else path, kind="score_network")
+    return VPSchedule(**payload["extra"]["schedule"])

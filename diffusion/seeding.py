@@ -13,7 +13,18 @@ import torch
 __all__ = ["STREAMS", "torch_stream", "numpy_stream"]
 
 #: The named streams of a generation run, in spawn order (never reorder: it would change results).
-STREAMS: tuple[str, ...] = ("initial_latents", "programming", "read_noise", "sde_noise", "metrics", "calibration")
+STREAMS: tuple[str, ...] = (
+    "initial_latents",  # x_T of the reverse SDE
+    "programming",  # device-to-device variation of the drift network's tiles
+    "read_noise",  # cycle-to-cycle read noise of the drift network
+    "sde_noise",  # the increments: TRNG bits or p-bit masks
+    "metrics",  # KID subsets
+    "calibration",  # reads of the in-situ block at deployment
+    "noise_block_programming",  # device and p-bit variation of the in-situ block
+    "probe_states",  # states of the per-step calibration
+    "probe_read_noise",  # read noise during the per-step calibration
+    "probe_noise",  # increments during the per-step calibration
+)
 
 
 def _child(seed: int, name: str) -> np.random.SeedSequence:

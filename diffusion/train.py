@@ -18,6 +18,9 @@ import torch
 from diffusion.classifier import ClassifierConfig, train_classifier
 from diffusion.data import load_digits_split
 from diffusion.pretrained import WEIGHTS_DIR, load_codec, save_weights
+from diffusion.schedule import VPSchedule
+from diffusion.score_net import ScoreNetConfig, ScoreNetwork
+from diffusion.training import ScoreTrainingConfig, train_score_network
 from diffusion.vae import VAEConfig, VAETrainingConfig, train_vae
 
 __all__ = ["VAE_SEED", "CLASSIFIER_SEED", "SCORE_SEED", "main"]
@@ -63,6 +66,35 @@ def train_classifier_weights(out: pathlib.Path) -> dict:
     return dict(vars(report))
 
 
+SCORE_NET = ScoreNetConfig()
+SCORE_TRAINING = ScoreTrainingConfig(n_iterations=30_000)
+SCHEDULE = VPSchedule()
+
+
+def train_score_weights(out: pathlib.Path, *, codec) -> dict:
+    """Train the drift network (hardware-aware, on the default tiles) on the codec's latents; write
+    ``out / score_network.pt``."""
+    split = load_digits_split()
+    latents = codec.encode(split.train_images).reshape(split.train_images.shape[0], -1)
+    held_out = codec.encode(split.test_images).reshape(split.test_images.shape[0], -1)
+    generator = torch.Generator().manual_seed(SCORE_SEED)
+    network = ScoreNetwork(SCORE_NET, generator=generator)
+    bar = _bar(SCORE_TRAINING.n_iterations, "drift network iterations")
+
+    def progress(iteration: int, loss: float) -> None:
+        bar.update(100)
+        bar.set_postfix(loss=f"{loss:.4f}")
+
+    average, report = train_score_network(
+        network, latents, SCHEDULE, SCORE_TRAINING, generator=generator,
+        network_generator=torch.Generator().manual_seed(SCORE_SEED + 1000), held_out=held_out, on_progress=progress,
+    )
+    bar.close()
+    save_weights(out / "score_network.pt", kind="score_network", state_dict=average.state_dict(), config=SCORE_NET,
+                 training=SCORE_TRAINING, seed=SCORE_SEED, report=report, extra={"schedule": SCHEDULE})
+    return dict(vars(report))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     parser = argparse.ArgumentParser(prog="python -m diffusion.train", description=__doc__.splitlines()[0])
@@ -81,8 +113,6 @@ def main(argv: list[str] | None = None) -> int:
     if "classifier" in wanted:
         summary["classifier"] = train_classifier_weights(args.out)
     if "score" in wanted:
-        from diffusion.train_score import train_score_weights
-
         summary["score"] = train_score_weights(args.out, codec=load_codec(args.out / "vae.pt"))
     print(json.dumps(summary, indent=2))
     return 0
