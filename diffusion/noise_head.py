@@ -28,7 +28,6 @@ error of a learned noise head (0.7-1.1 in the planning study).
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import torch
 from torch import nn
@@ -194,8 +193,3 @@ class InSituNoiseHead(nn.Module):
         return (f"latent_dim={self.latent_dim}, bits_per_sample={self.noise_config.bits_per_sample}, "
                 f"calibrated={self.calibrated}")
 
-
-def expected_excess_kurtosis(bits_per_sample: int, keep_probability: float = 0.5) -> float:
-    """Excess kurtosis of a standardised sum of ``bits_per_sample`` equal-weight Bernoulli cells."""
-    p = keep_probability
-    return (1.0 - 6.0 * p * (1.0 - p)) / (bits_per_sample * p * (1.0 - p)) if 0 < p < 1 else math.nan

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -77,7 +79,26 @@ def test_shipped_network_loads_and_runs_reproducibly_on_tiles():
     third = network(x, t, generator=torch.Generator().manual_seed(2))
     assert torch.equal(first, second)
     assert not torch.equal(first, third)  # read noise is drawn at every MVM
-    # Read noise is a small perturbation: the tile agrees with the float path to a few per cent of eps.
-    network.train()
-    float_path = network(x, t)
-    assert float((first - float_path).pow(2).mean()) < 0.05 * float(float_path.pow(2).mean())
+
+def _relative_error_to_float_path(**tile_changes) -> float:
+    network = load_score_network()
+    for layer in network.layers():
+        layer.config = dataclasses.replace(layer.config, **tile_changes)
+    network.program(generator=torch.Generator().manual_seed(0))
+    x, t = torch.randn(256, network.latent_dim), torch.rand(256)
+    with torch.no_grad():
+        on_tile = network(x, t, generator=torch.Generator().manual_seed(1))
+        network.train()
+        float_path = network(x, t)
+    return float((on_tile - float_path).pow(2).mean() / float_path.pow(2).mean())
+
+
+def test_tiles_deviate_from_the_float_path_by_their_non_idealities():
+    # Ideal devices: only converter details differ (measured 4e-4); read noise adds ~2e-3; device-to-device
+    # variation is the large term (measured 9e-2 relative MSE of eps), which costs sample quality.
+    ideal = _relative_error_to_float_path(device_variation=False, read_noise=False)
+    noisy = _relative_error_to_float_path(device_variation=False)
+    varied = _relative_error_to_float_path()
+    assert ideal < 2e-3
+    assert ideal < noisy < 1e-2
+    assert 0.03 < varied < 0.2
