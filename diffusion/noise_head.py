@@ -32,7 +32,7 @@ import dataclasses
 import torch
 from torch import nn
 
-from cim_emu import CrossbarConfig, MCDropConnectLinear, WritePulse
+from cim_emu import CrossbarConfig, MCDropConnectLinear, WritePulse, record
 
 __all__ = ["InSituNoiseConfig", "NoiseHeadCalibration", "InSituNoiseHead"]
 
@@ -187,6 +187,8 @@ class InSituNoiseHead(nn.Module):
             raise ValueError("InSituNoiseHead: not calibrated; call head.program(generator=...) then "
                              "head.calibrate(generator=...)")
         reads = self._read(n_rows, generator)
+        # The periphery subtracts the calibrated mean (one digital addition per entry), then scales.
+        record(digital_adds=n_rows * self.latent_dim)
         return (reads - self.offset) * (step_std / self.spread)
 
     def extra_repr(self) -> str:

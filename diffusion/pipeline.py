@@ -38,6 +38,7 @@ __all__ = [
     "GenerationResult",
     "run_generation",
     "seed_spread_checks",
+    "calibrate_network_columns",
     "VARIANCE_TOLERANCE",
 ]
 
@@ -73,6 +74,8 @@ class GenerationConfig:
         bits_per_sample: random bits per increment entry, the same for the in-situ block and the TRNG.
         calibration_draws: reads of the in-situ block at deployment.
         n_probe_steps: steps of the per-step calibration of the whole step (fixed states, repeats).
+        column_calibration: after programming, calibrate the drift network's tile columns (digital gain
+            and offset per output) on forward-process draws of the training latents.
         umap: draw the UMAP figure (about 20 s the first time in a process: numba compiles).
         weights_dir: directory of the trained weights (None: the shipped ``diffusion/weights``).
     """
@@ -85,6 +88,7 @@ class GenerationConfig:
     bits_per_sample: int = 16
     calibration_draws: int = 16384
     n_probe_steps: int = 6
+    column_calibration: bool = True
     umap: bool = True
     weights_dir: str | None = None
 
@@ -259,6 +263,9 @@ def run_generation(
     train_latents = codec.encode(split.train_images.to(device)).reshape(split.train_images.shape[0], -1)
     # One chip: the drift network's tiles are programmed once and shared by every method.
     network.program(generator=torch_stream(config.seed, "programming", device))
+    if config.column_calibration:
+        calibrate_network_columns(network, train_latents, schedule,
+                                  generator=torch_stream(config.seed, "tile_calibration", device))
 
     metrics_rng = numpy_stream(config.seed, "metrics")
     reference_features = classifier.features(split.test_images.to(device))
@@ -388,6 +395,21 @@ def run_generation(
     )
     write_json(out / "metrics.json", result.to_dict())
     return result
+
+
+def calibrate_network_columns(network, latents: torch.Tensor, schedule, *, generator: torch.Generator,
+                              n_inputs: int = 2048) -> None:
+    """Column-calibrate a programmed drift network on forward-process draws (x_t, t) of ``latents``.
+
+    The inputs cover the whole reverse trajectory (t uniform on [t_min, 1]), so every layer is
+    calibrated on the activations it sees while sampling.
+    """
+    device = latents.device
+    pick = torch.randint(0, latents.shape[0], (n_inputs,), generator=generator, device=device)
+    t = schedule.t_min + (1.0 - schedule.t_min) * torch.rand(n_inputs, generator=generator, device=device)
+    noise = torch.randn(n_inputs, latents.shape[1], generator=generator, device=device)
+    x_t = schedule.alpha(t)[:, None] * latents[pick] + schedule.sigma(t)[:, None] * noise
+    network.calibrate_columns(x_t, t, generator=generator)
 
 
 def _checks(methods: dict[str, MethodResult], comparisons: dict[str, QualityMetrics]) -> dict[str, bool]:

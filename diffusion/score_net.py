@@ -113,6 +113,27 @@ class ScoreNetwork(nn.Module):
             hidden = nn.functional.silu(layer(hidden, generator=generator))
         return self.head(hidden, generator=generator)
 
+    @torch.no_grad()
+    def calibrate_columns(self, x: torch.Tensor, t: torch.Tensor, *, generator: torch.Generator) -> ScoreNetwork:
+        """Digital column calibration of every programmed tile, layer by layer, on deployed inputs.
+
+        Each layer's per-output gain and offset are fitted (``CrossbarLinear.calibrate``) so that its tile's
+        mean output matches its ideal-device arithmetic on the inputs it actually receives from the
+        already calibrated layers below; this removes the array-to-array gain spread and the pairs' mean
+        offset (the cell-to-cell variation stays). Returns self.
+
+        Args:
+            x: (n, latent_dim) representative states, e.g. forward-process draws of training latents.
+            t: (n,) their times.
+            generator: read noise of the forward passes between layers.
+        """
+        hidden = torch.cat([x, time_embedding(t, self.config).to(x.dtype)], dim=1)
+        for layer in self.hidden_layers:
+            layer.calibrate(hidden)
+            hidden = nn.functional.silu(layer(hidden, generator=generator))
+        self.head.calibrate(hidden)
+        return self
+
     def program(self, *, generator: torch.Generator) -> ScoreNetwork:
         """Program every layer onto its emulated tile (device variation from ``generator``); eval mode; returns self."""
         for layer in self.layers():

@@ -24,6 +24,7 @@ STREAMS: tuple[str, ...] = (
     "probe_states",  # states of the per-step calibration
     "probe_read_noise",  # read noise during the per-step calibration
     "probe_noise",  # increments during the per-step calibration
+    "tile_calibration",  # inputs and read noise of the drift network's column calibration
 )
 
 
