@@ -73,6 +73,11 @@ def rank(
     p_full = rank_probability(full, n_rows, n_cols)
     p_next = rank_probability(full - 1, n_rows, n_cols)
     p_rest = 1.0 - (p_full + p_next)
+    if p_rest <= 0.0:
+        raise ValueError(
+            f"{n_rows} x {n_cols} matrices: a rank below {full - 1} has probability 0 in double precision, "
+            "so the chi-square is undefined; use (near-)square matrices such as the default 32 x 32"
+        )
     chi_squared = (
         (f_full - n_matrices * p_full) ** 2 / (n_matrices * p_full)
         + (f_next - n_matrices * p_next) ** 2 / (n_matrices * p_next)
