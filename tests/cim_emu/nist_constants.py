@@ -42,7 +42,7 @@ def _compute(name: str, n_bits: int) -> np.ndarray:
     return digits
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def constant_bits(name: str, n_bits: int = 1_000_000) -> np.ndarray:
     """First ``n_bits`` bits of the constant (uint8 0/1, read-only)."""
     if name not in CONSTANTS:

@@ -28,11 +28,6 @@ def sts_normal_cdf(x: float) -> float:
     return 0.5 * (1.0 - math.erf(-x / SQRT2))
 
 
-def normal_cdf(x: float) -> float:
-    """Standard normal CDF accurate in the tails (scipy ``ndtr``)."""
-    return float(special.ndtr(x))
-
-
 def c_int_div(numerator: int, denominator: int) -> int:
     """Integer division truncating toward zero, as C does (Python's // floors)."""
     quotient = abs(numerator) // abs(denominator)

@@ -33,9 +33,17 @@ def linear_complexity_of(bits: Any) -> int:
     return int(_kernels.linear_complexities(array, array.shape[0], 1)[0])
 
 
-def expected_complexity(block_bits: int) -> float:
-    """mu = M/2 + (9 + (-1)^(M+1))/36 - (M/3 + 2/9)/2^M, sec. 2.10.4 step 4."""
-    sign = 1 if (block_bits + 1) % 2 else -1
+def expected_complexity(block_bits: int, *, sts: bool = False) -> float:
+    """Mean linear complexity of a random M-bit block, sec. 2.10.4 step 4.
+
+    mu = M/2 + (9 + (-1)^(M+1))/36 - (M/3 + 2/9)/2^M (the document, and Rueppel's
+    M/2 + (4 + M mod 2)/18 - ...). STS 2.1.2 flips the sign of (-1)^(M+1) (``sts=True``),
+    which moves every T_i by 1/18 but never across a class boundary, so the p-values
+    agree; only the reported mu differs.
+    """
+    sign = 1 if (block_bits + 1) % 2 == 0 else -1  # (-1)^(M+1)
+    if sts:
+        sign = -sign
     return (
         block_bits / 2.0 + (9.0 + sign) / 36.0 - math.ldexp(1.0, -block_bits) * (block_bits / 3.0 + 2.0 / 9.0)
     )
@@ -55,7 +63,8 @@ def linear_complexity(
         bits: 1-D sequence of 0/1, length n, cut into N = n // M blocks.
         block_bits: M (STS default 500).
         alpha: significance level.
-        corrected: pi_0 = 1/96 (the document) instead of STS's 0.01047.
+        corrected: pi_0 = 1/96 (the document) instead of STS's 0.01047, and the
+            document's mu (see :func:`expected_complexity`).
         strict_input_size: report "not applicable" below n >= 10^6, outside
             500 <= M <= 5000 or with N < 200.
 
@@ -75,7 +84,7 @@ def linear_complexity(
             corrected=corrected,
         )
     complexities = _kernels.linear_complexities(sequence.bits, block_bits, n_blocks)  # sec. 2.10.4 step 2
-    mu = expected_complexity(block_bits)
+    mu = expected_complexity(block_bits, sts=not corrected)
     sign = 1 if block_bits % 2 == 0 else -1
     t_values = sign * (complexities - mu) + 2.0 / 9.0  # step 4
     nu = np.bincount(np.searchsorted(_CLASS_EDGES, t_values, side="left"), minlength=7)  # step 5

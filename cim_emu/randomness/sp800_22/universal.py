@@ -39,6 +39,22 @@ def default_block_bits(n: int) -> int | None:
     return None
 
 
+def maurer_p_value(
+    f_n: float, block_bits: int, n_test_blocks: int, *, sigma_correction: bool = True
+) -> tuple[float, float]:
+    """P-value and sigma of Maurer's statistic f_n for L-bit blocks and K test blocks (step 5).
+
+    sigma = c sqrt(variance(L) / K) with c = 0.7 - 0.8/L + (4 + 32/L) K^(-3/L) / 15, or
+    sqrt(variance(L)) without ``sigma_correction`` (the document's illustration 2.9.4).
+    """
+    if sigma_correction:
+        c = 0.7 - 0.8 / block_bits + (4 + 32 / block_bits) * n_test_blocks ** (-3 / block_bits) / 15
+        sigma = c * math.sqrt(VARIANCE[block_bits] / n_test_blocks)
+    else:
+        sigma = math.sqrt(VARIANCE[block_bits])
+    return erfc(abs(f_n - EXPECTED_VALUE[block_bits]) / (math.sqrt(2) * sigma)), sigma
+
+
 def universal(
     bits: Any,
     *,
@@ -90,12 +106,7 @@ def universal(
         )
     total = _kernels.universal_log_sum(sequence.bits, chosen, n_init, n_test)  # sec. 2.9.4 steps 2-3
     f_n = total / n_test  # step 4
-    if sigma_correction:
-        c = 0.7 - 0.8 / chosen + (4 + 32 / chosen) * n_test ** (-3 / chosen) / 15
-        sigma = c * math.sqrt(VARIANCE[chosen] / n_test)
-    else:
-        sigma = math.sqrt(VARIANCE[chosen])
-    p_value = erfc(abs(f_n - EXPECTED_VALUE[chosen]) / (math.sqrt(2) * sigma))  # step 5
+    p_value, sigma = maurer_p_value(f_n, chosen, n_test, sigma_correction=sigma_correction)
     size = None
     if n_init < 10 * 2**chosen or n_test < 1000 * 2**chosen:
         size = (
