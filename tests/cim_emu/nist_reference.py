@@ -244,7 +244,7 @@ def _circular_counts(bits: np.ndarray, m: int) -> np.ndarray:
     """Counts of the 2**m overlapping m-bit patterns of the sequence extended by its first m-1 bits."""
     if m == 0:
         return np.array([len(bits)])
-    extended = np.concatenate([bits, bits[: m - 1]]).astype(np.int64)
+    extended = np.resize(bits, len(bits) + m - 1).astype(np.int64)  # wraps as often as needed
     values = np.zeros(len(bits), dtype=np.int64)
     for k in range(m):
         values = values * 2 + extended[k : k + len(bits)]
