@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from cim_emu.randomness._atomic import atomic_output
+from cim_emu.randomness.analysis import SequencesAnalysis
 from cim_emu.randomness.quality import (
     as_streams,
     autocorrelation,
@@ -30,13 +31,28 @@ from cim_emu.randomness.sp800_22.suite import SuiteReport
 __all__ = ["plot_trng_summary"]
 
 
-def _p_value_rows(
-    p_values: SuiteReport | Mapping[str, Sequence[float]] | None, alpha: float
-) -> list[list[str]]:
-    """Table rows (test, p-value, verdict); the smallest p-value stands for multi-p tests."""
+def _table(
+    p_values: SuiteReport | SequencesAnalysis | Mapping[str, Sequence[float]] | None, alpha: float
+) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the results table; the smallest p-value stands for multi-p tests."""
     rows: list[list[str]] = []
     if p_values is None:
-        return rows
+        return [], rows
+    if isinstance(p_values, SequencesAnalysis):
+        for name in p_values.tests:
+            slots = [slot for slot in p_values.slots_of(name) if slot.sample_size]
+            if not slots:
+                rows.append([name, "n/a", "n/a"])
+                continue
+            worst = min(slots, key=lambda slot: slot.n_passed / slot.sample_size)
+            rows.append(
+                [
+                    name,
+                    f"{worst.n_passed}/{worst.sample_size}",
+                    "Pass" if p_values.test_passed(name) else "Fail",
+                ]
+            )
+        return ["test", "min proportion", "result"], rows
     if isinstance(p_values, SuiteReport):
         for result in p_values.results:
             if not result.applicable:
@@ -45,7 +61,7 @@ def _p_value_rows(
             shown = min(result.p_values)
             prefix = "min " if len(result.p_values) > 1 else ""
             rows.append([result.name, f"{prefix}{shown:.4f}", "Pass" if result.passed else "Fail"])
-        return rows
+        return ["test", "P-value", "result"], rows
     for name, values in p_values.items():
         values = [float(v) for v in values]
         if not values:
@@ -55,7 +71,7 @@ def _p_value_rows(
         prefix = "min " if len(values) > 1 else ""
         verdict = "Pass" if shown >= alpha / len(values) else "Fail"  # the suite's Bonferroni rule
         rows.append([name, f"{prefix}{shown:.4f}", verdict])
-    return rows
+    return ["test", "P-value", "result"], rows
 
 
 def plot_trng_summary(
@@ -63,7 +79,7 @@ def plot_trng_summary(
     path: str | os.PathLike,
     *,
     conductances_S: Any = None,
-    p_values: SuiteReport | Mapping[str, Sequence[float]] | None = None,
+    p_values: SuiteReport | SequencesAnalysis | Mapping[str, Sequence[float]] | None = None,
     alpha: float = 0.01,
     max_lag: int = 50,
     raster_bits: int = 300,
@@ -78,7 +94,8 @@ def plot_trng_summary(
         path: output PNG; written atomically (a temporary file, then renamed).
         conductances_S: optional conductance of each bit read, same shape as ``bits``,
             in siemens (plotted in microsiemens).
-        p_values: a SuiteReport, or a mapping test name -> p-values, for the table.
+        p_values: for the table: a SuiteReport (p-values), a SequencesAnalysis (the
+            smallest proportion passing per test), or a mapping test name -> p-values.
         alpha: significance level of the table's verdicts.
         max_lag: largest autocorrelation lag shown.
         raster_bits: bits shown in the raster (the paper shows 300).
@@ -193,11 +210,11 @@ def plot_trng_summary(
     # (f) Table I: SP800-22 p-values.
     axis = axes[1, 2]
     axis.axis("off")
-    rows = _p_value_rows(p_values, alpha)
+    header, rows = _table(p_values, alpha)
     if rows:
         table = axis.table(
             cellText=rows,
-            colLabels=["test", "P-value", "result"],
+            colLabels=header,
             colWidths=[0.55, 0.27, 0.18],
             loc="center",
             cellLoc="left",
