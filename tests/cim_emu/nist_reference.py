@@ -282,13 +282,15 @@ def serial(bits: np.ndarray, block_bits: int = 16) -> list[float]:
 
 
 def berlekamp_massey(block: list[int]) -> int:
-    """Linear complexity with polynomials as Python integers (bit i = coefficient of D^i)."""
-    connection, previous, complexity, last = 1, 1, 0, -1
+    """Linear complexity with polynomials as Python integers (bit i = coefficient of D^i).
+
+    ``history`` holds s[step - i] at bit i, so the discrepancy sum_i c_i s[step - i] is
+    the parity of ``connection & history``.
+    """
+    connection, previous, complexity, last, history = 1, 1, 0, -1, 0
     for step in range(len(block)):
-        discrepancy = block[step]
-        for i in range(1, complexity + 1):
-            discrepancy ^= ((connection >> i) & 1) & block[step - i]
-        if discrepancy:
+        history = (history << 1) | block[step]
+        if (connection & history).bit_count() & 1:
             saved = connection
             connection ^= previous << (step - last)
             if complexity <= step // 2:

@@ -175,3 +175,21 @@ def test_any_sequence_gives_valid_results(seed):
         if not result.applicable:
             assert result.reason
     json.dumps(report.to_dict())
+
+
+def test_four_step_fft_equals_a_direct_fft():
+    # Long sequences transform in place with the four-step algorithm; it must agree with
+    # a direct FFT to rounding, and give the same spectral count.
+    from cim_emu.randomness.sp800_22.dft import four_step_fft, peaks_below_threshold
+
+    rng = np.random.default_rng(12)
+    for size, rows in ((12, 3), (1000, 25), (6 * 4096, 96), (2 * 99991, 2)):
+        values = rng.standard_normal(size) + 1j * rng.standard_normal(size)
+        expected = np.fft.fft(values)
+        grid = four_step_fft(values.copy(), rows)
+        assert np.max(np.abs(grid.T.reshape(-1) - expected)) <= 1e-13 * np.max(np.abs(expected))
+    bits = rng.integers(0, 2, 400_000, dtype=np.uint8)
+    threshold = float(np.sqrt(np.log(20) * bits.size))
+    for skip_dc in (False, True):
+        direct = peaks_below_threshold(bits, threshold, skip_dc=skip_dc)
+        assert peaks_below_threshold(bits, threshold, skip_dc=skip_dc, four_step_min_points=1) == direct

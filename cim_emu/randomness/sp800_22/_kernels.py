@@ -377,16 +377,18 @@ def random_walk(bits):
 
 
 @numba.njit(cache=True, nogil=True)
-def spectrum_count_below(spectrum, n, threshold, skip_dc):
+def spectrum_count_below(grid, n, threshold, skip_dc):
     """Count moduli |X_j| < threshold of a length-n real sequence's DFT, j in 0..n//2-1.
 
-    ``spectrum`` is the complex FFT of the n/2 complex samples z_k = x_{2k} + i x_{2k+1}
-    (n even); X_j is rebuilt from Z_j and Z_{n/2-j} with the split-radix identity, so the
-    full real FFT is never materialised. The twiddle exp(-2 pi i j / n) advances by a
-    complex rotation, re-evaluated exactly every 64 bins (drift below 1e-14).
-    ``skip_dc`` leaves out j = 0.
+    ``grid`` (rows, cols) holds the complex FFT Z of the n/2 samples
+    z_k = x_{2k} + i x_{2k+1} (n even) with Z_j at grid[j % rows, j // rows] (rows = 1
+    for a plain FFT, see dft.four_step_fft); X_j is rebuilt from Z_j and Z_{n/2-j} with
+    the split-radix identity, so the full real FFT is never materialised. The twiddle
+    exp(-2 pi i j / n) advances by a complex rotation, re-evaluated exactly every 64
+    bins (drift below 1e-14). ``skip_dc`` leaves out j = 0.
     """
     half = n // 2
+    rows = grid.shape[0]
     count = 0
     step_angle = -2.0 * math.pi / n
     rotation = complex(math.cos(step_angle), math.sin(step_angle))
@@ -394,8 +396,9 @@ def spectrum_count_below(spectrum, n, threshold, skip_dc):
     for j in range(half):
         if j % 64 == 0:
             twiddle = complex(math.cos(step_angle * j), math.sin(step_angle * j))
-        a = spectrum[j]
-        b = spectrum[(half - j) % half].conjugate()
+        mirror = (half - j) % half
+        a = grid[j % rows, j // rows]
+        b = grid[mirror % rows, mirror // rows].conjugate()
         value = 0.5 * (a + b) + twiddle * (-0.5j * (a - b))
         twiddle *= rotation
         if j == 0 and skip_dc:
