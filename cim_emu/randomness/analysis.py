@@ -45,7 +45,8 @@ def uniformity_p_value(
     """Chi-square uniformity of p-values over ten bins (sec. 4.2.2) and the bin counts.
 
     STS divides the sample size by 10 in integers (expCount = K/10) and prints nothing
-    when that is 0; with ``sts=False`` the expected count is the real K/10.
+    when that is 0; with ``sts=False`` the expected count is the real K/10. Fewer than
+    ten p-values give no P-value in either mode.
 
     Returns:
         (P-value of the chi-square with 9 degrees of freedom or None, counts C1..C10).
@@ -53,9 +54,9 @@ def uniformity_p_value(
     values = np.asarray(p_values, dtype=np.float64)
     bins = np.minimum(np.floor(values * 10).astype(np.int64), 9)
     counts = np.bincount(bins, minlength=10)
+    if values.size < 10:
+        return None, tuple(int(c) for c in counts)  # STS prints ---- (its expCount is 0)
     expected = float(values.size // 10) if sts else values.size / 10.0
-    if expected == 0.0:
-        return None, tuple(int(c) for c in counts)
     chi_squared = float(np.sum((counts - expected) ** 2 / expected))
     return float(special.gammaincc(4.5, chi_squared / 2.0)), tuple(int(c) for c in counts)
 

@@ -61,6 +61,7 @@ def test_sts_divides_the_expected_bin_count_in_integers():
     assert sts_p == pytest.approx(stats.chi2.sf(chi_sts, 9), rel=1e-10)
     assert exact_p == pytest.approx(stats.chisquare(counts).pvalue, rel=1e-10)
     assert uniformity_p_value(values[:9], sts=True)[0] is None  # fewer than 10: STS prints ----
+    assert uniformity_p_value(values[:9], sts=False)[0] is None
 
 
 def test_sts_thresholds_are_truncated_to_integers():
