@@ -70,12 +70,21 @@ def bias(bits: Any) -> Any:
     return _per_stream(streams.mean(axis=1, dtype=np.float64) - 0.5, bits)
 
 
+# Up to this many lags the autocorrelation is summed directly in integers (exact, one
+# byte of scratch per bit); beyond it an FFT is cheaper (32 bytes per bit of scratch).
+_DIRECT_MAX_LAG = 256
+# Up to this many streams the Hamming distances are counted pair by pair (one byte of
+# scratch per bit); beyond it one float64 matrix product is cheaper.
+_PAIRWISE_MAX_STREAMS = 64
+
+
 def autocorrelation(bits: Any, max_lag: int = 64) -> np.ndarray:
     """Sample autocorrelation r(k), k = 1..max_lag, of each stream.
 
     r(k) = sum_{i<n-k} (b_i - mean)(b_{i+k} - mean) / sum_i (b_i - mean)^2, the usual
     (biased) estimator; for independent bits r(k) is about N(0, 1/n), so about 95 % of
-    lags lie within +/- 1.96 / sqrt(n). A constant stream gives NaN. Computed by FFT.
+    lags lie within +/- 1.96 / sqrt(n). A constant stream gives NaN. For up to 256 lags
+    the sums are exact integer counts of b_i b_{i+k}; beyond, an FFT.
 
     Returns:
         float64 array (max_lag,) for one stream, (n_streams, max_lag) for several.
@@ -84,12 +93,27 @@ def autocorrelation(bits: Any, max_lag: int = 64) -> np.ndarray:
     n = streams.shape[1]
     if isinstance(max_lag, bool) or not isinstance(max_lag, int) or not 1 <= max_lag < n:
         raise ValueError(f"max_lag must be an integer in 1..n_bits-1 = {n - 1}, got {max_lag!r}")
-    centred = streams - streams.mean(axis=1, keepdims=True)
-    size = 1 << int(math.ceil(math.log2(2 * n)))  # zero padding: no circular wrap
-    spectrum = np.fft.rfft(centred, n=size, axis=1)
-    covariance = np.fft.irfft(spectrum * spectrum.conj(), n=size, axis=1)[:, : max_lag + 1]
+    ones = streams.sum(axis=1, dtype=np.int64).astype(np.float64)
+    mean = ones / n
+    if max_lag <= _DIRECT_MAX_LAG:
+        head = np.cumsum(streams[:, :max_lag], axis=1, dtype=np.int64)  # sum of b_i, i < k
+        tail = np.cumsum(streams[:, ::-1][:, :max_lag], axis=1, dtype=np.int64)  # i >= n - k
+        covariance = np.empty((streams.shape[0], max_lag))
+        for lag in range(1, max_lag + 1):
+            products = np.count_nonzero(streams[:, :-lag] & streams[:, lag:], axis=1)
+            first = ones - tail[:, lag - 1]  # sum of b_i over i < n - k
+            second = ones - head[:, lag - 1]  # sum of b_{i+k} over i < n - k
+            covariance[:, lag - 1] = products - mean * (first + second) + (n - lag) * mean * mean
+        variance = ones - n * mean * mean  # sum (b_i - mean)^2, as b_i^2 = b_i
+    else:
+        centred = streams - mean[:, np.newaxis]
+        size = 1 << int(math.ceil(math.log2(2 * n)))  # zero padding: no circular wrap
+        spectrum = np.fft.rfft(centred, n=size, axis=1)
+        full = np.fft.irfft(spectrum * spectrum.conj(), n=size, axis=1)[:, : max_lag + 1]
+        covariance, variance = full[:, 1:], full[:, 0]
     with np.errstate(invalid="ignore", divide="ignore"):
-        result = covariance[:, 1:] / covariance[:, :1]
+        result = covariance / variance[:, np.newaxis]
+    result[variance == 0.0] = np.nan
     return result[0] if np.ndim(bits) == 1 else result
 
 
@@ -101,16 +125,20 @@ def hamming_distances(bits: Any) -> np.ndarray:
 
     Returns:
         float64 array (n_streams * (n_streams - 1) / 2,): fraction of differing bits for
-        each pair i < j; about 0.5 for independent fair streams.
+        each pair i < j, pairs in row-major order of the upper triangle; about 0.5 for
+        independent fair streams.
     """
     streams = as_streams(bits)
     n_streams, n = streams.shape
     if n_streams < 2:
         raise ValueError("hamming_distances needs at least two streams (shape (n_streams >= 2, n_bits))")
+    upper = np.triu_indices(n_streams, k=1)
+    if n_streams <= _PAIRWISE_MAX_STREAMS:
+        differing = [np.count_nonzero(streams[i] != streams[j]) for i, j in zip(*upper, strict=True)]
+        return np.asarray(differing, dtype=np.float64) / n
     as_float = streams.astype(np.float64)
     ones = as_float.sum(axis=1)
     overlap = as_float @ as_float.T  # exact: integers below 2**53
-    upper = np.triu_indices(n_streams, k=1)
     return (ones[upper[0]] + ones[upper[1]] - 2.0 * overlap[upper]) / n
 
 

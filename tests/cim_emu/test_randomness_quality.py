@@ -114,3 +114,21 @@ def test_cuda_streams_give_the_cpu_metrics():
     bits = np.random.default_rng(13).integers(0, 2, (4, 1000), dtype=np.uint8)
     on_device = torch.from_numpy(bits).to("cuda")
     assert assess_quality(on_device).to_dict() == assess_quality(bits).to_dict()
+
+
+def test_direct_and_fft_autocorrelation_agree():
+    # Up to 256 lags the sums are exact integers; more lags switch to an FFT.
+    bits = np.random.default_rng(14).integers(0, 2, (3, 5000), dtype=np.uint8)
+    direct = autocorrelation(bits, 256)
+    via_fft = autocorrelation(bits, 300)
+    assert via_fft[:, :256] == pytest.approx(direct, abs=1e-12)
+
+
+def test_pairwise_and_matrix_hamming_distances_agree():
+    # Up to 64 streams the distances are counted pair by pair; more use a matrix product.
+    streams = np.random.default_rng(15).integers(0, 2, (70, 300), dtype=np.uint8)
+    many = hamming_distances(streams)
+    few = hamming_distances(streams[:10])
+    assert many.size == 70 * 69 // 2
+    assert few == pytest.approx(many[:9])  # pairs (0, 1..9) come first
+    assert few[-1] == pytest.approx(np.count_nonzero(streams[8] != streams[9]) / 300)
