@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from cim_emu.cli import CommandFailed
+from cim_emu.cli._format import print_json
 
 # SP800-22 recommends at least 100 bits for every test (sec. 2.1.7); below that the
 # suite would have nothing meaningful to say.
@@ -200,7 +200,10 @@ def run(args: argparse.Namespace) -> int:
         text = _format_multi(analysis, args.file, discarded)
     if args.plot:
         plot_trng_summary(sequences, args.plot, p_values=table_source, alpha=args.alpha)
-    print(json.dumps(output) if args.json else text)
+    if args.json:
+        print_json(output)
+    else:
+        print(text)
     if not passed:
         raise CommandFailed(f"{args.file} is rejected by: {', '.join(failed)}")
     return 0
