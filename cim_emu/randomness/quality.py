@@ -143,13 +143,19 @@ def hamming_distances(bits: Any) -> np.ndarray:
 
 
 def _block_symbols(streams: np.ndarray, block_bits: int) -> np.ndarray:
-    """Non-overlapping block values, MSB first: int64 (n_streams, n_bits // block_bits)."""
+    """Non-overlapping block values, MSB first: int64 (n_streams, n_bits // block_bits).
+
+    Built one bit position at a time, so the only temporaries are block-sized.
+    """
     n_blocks = streams.shape[1] // block_bits
     if n_blocks < 1:
         raise ValueError(f"block of {block_bits} bits is longer than the stream ({streams.shape[1]} bits)")
     blocks = streams[:, : n_blocks * block_bits].reshape(streams.shape[0], n_blocks, block_bits)
-    weights = 1 << np.arange(block_bits - 1, -1, -1, dtype=np.int64)
-    return blocks.astype(np.int64) @ weights
+    values = np.zeros((streams.shape[0], n_blocks), dtype=np.int64)
+    for position in range(block_bits):
+        values <<= 1
+        values |= blocks[:, :, position]
+    return values
 
 
 def shannon_entropy(bits: Any, block_bits: int = 1) -> Any:
