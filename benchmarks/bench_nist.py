@@ -134,14 +134,10 @@ def run_child(n: int, cache_dir: str | None = None) -> tuple[float, float, float
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=7, help="repeats per median (default 7)")
     parser.add_argument("--quick", action="store_true", help="3 repeats, no 100 Mbit run")
-    parser.add_argument(
-        "--oracle-repeats", type=int, default=1, help="repeats of the slow oracle (default 1)"
-    )
+    parser.add_argument("--oracle-repeats", type=int, default=1, help="repeats of the slow oracle (default 1)")
     args = parser.parse_args()
     repeats = 3 if args.quick else args.repeats
     n = 1_000_000
@@ -162,9 +158,7 @@ def main() -> None:
         reference = oracle_times[name]
         print(f"{name:<26}{seconds * 1e3:>12.2f}{reference * 1e3:>14.1f}{reference / seconds:>9.0f}x")
     oracle_total = sum(oracle_times.values())
-    print(
-        f"{'sum of standalone tests':<26}{sum(fast_times.values()) * 1e3:>12.1f}{oracle_total * 1e3:>14.1f}"
-    )
+    print(f"{'sum of standalone tests':<26}{sum(fast_times.values()) * 1e3:>12.1f}{oracle_total * 1e3:>14.1f}")
     print(
         f"\nrun_suite on 1 Mbit (shared counts): median {suite_time:.3f} s wall, {suite_cpu:.3f} s CPU"
         f"\n  target <= {TARGET_S} s: {'met' if suite_time <= TARGET_S else 'MISSED'} "

@@ -24,9 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "sts-2.1.2 (or --corrected). Exit code 0: no test rejects; 1: a test rejects; 2: bad input."
         ),
     )
-    parser.add_argument(
-        "file", metavar="FILE", help="the bits: ASCII '0'/'1' (whitespace ignored) or raw bytes"
-    )
+    parser.add_argument("file", metavar="FILE", help="the bits: ASCII '0'/'1' (whitespace ignored) or raw bytes")
     parser.add_argument(
         "--format",
         choices=("ascii", "bytes"),
@@ -52,9 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="report tests as not applicable below SP800-22's recommended input sizes",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    parser.add_argument(
-        "--plot", metavar="PNG", help="also write a summary figure (bit raster, autocorrelation, ...)"
-    )
+    parser.add_argument("--plot", metavar="PNG", help="also write a summary figure (bit raster, autocorrelation, ...)")
     parser.set_defaults(func=run)
 
 
@@ -119,8 +115,7 @@ def _format_single(report: Any, source: str) -> str:
         for note in result.notes:
             lines.append(f"{'':<25} {'':>10}  {'':<6} note: {note}")
     lines.append(
-        f"{len(report.results)} tests: {counts['pass']} passed, {counts['FAIL']} failed, "
-        f"{counts['n/a']} not applicable"
+        f"{len(report.results)} tests: {counts['pass']} passed, {counts['FAIL']} failed, {counts['n/a']} not applicable"
     )
     return "\n".join(lines)
 
@@ -146,9 +141,7 @@ def _format_multi(analysis: Any, source: str, discarded: int) -> str:
         lines.append(f"{bins} {uniformity} {proportion}  {slot.test}{label}")
     failed = [name for name in analysis.tests if not analysis.test_passed(name)]
     lines.append("* marks a proportion outside p_hat +/- 3 sigma or a uniformity P-value below 0.0001")
-    lines.append(
-        f"{len(analysis.tests)} tests: " + ("all pass" if not failed else "rejected by " + ", ".join(failed))
-    )
+    lines.append(f"{len(analysis.tests)} tests: " + ("all pass" if not failed else "rejected by " + ", ".join(failed)))
     return "\n".join(lines)
 
 

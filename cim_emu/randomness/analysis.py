@@ -39,9 +39,7 @@ def proportion_interval(alpha: float, sample_size: int) -> tuple[float, float]:
     return p_hat - half_width, p_hat + half_width
 
 
-def uniformity_p_value(
-    p_values: Sequence[float], *, sts: bool = True
-) -> tuple[float | None, tuple[int, ...]]:
+def uniformity_p_value(p_values: Sequence[float], *, sts: bool = True) -> tuple[float | None, tuple[int, ...]]:
     """Chi-square uniformity of p-values over ten bins (sec. 4.2.2) and the bin counts.
 
     STS divides the sample size by 10 in integers (expCount = K/10) and prints nothing

@@ -121,9 +121,7 @@ def plot_trng_summary(
     if conductances_S is not None:
         if hasattr(conductances_S, "detach"):
             conductances_S = conductances_S.detach().cpu().numpy()
-        conductances = (
-            np.asarray(conductances_S, dtype=np.float64).reshape(-1, n) if np.ndim(conductances_S) else None
-        )
+        conductances = np.asarray(conductances_S, dtype=np.float64).reshape(-1, n) if np.ndim(conductances_S) else None
         if conductances is None or conductances.shape[0] != n_streams:
             raise ValueError(f"conductances_S must have the shape of bits {tuple(np.shape(bits))}")
     figure, axes = plt.subplots(2, 3, figsize=(15, 8.5))

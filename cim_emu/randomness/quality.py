@@ -39,9 +39,7 @@ def as_streams(bits: Any) -> np.ndarray:
     if array.ndim == 1:
         array = array[np.newaxis, :]
     if array.ndim != 2 or array.shape[1] == 0 or array.shape[0] == 0:
-        raise ValueError(
-            f"bits must have shape (n_bits,) or (n_streams, n_bits) with n_bits >= 1, got {array.shape}"
-        )
+        raise ValueError(f"bits must have shape (n_bits,) or (n_streams, n_bits) with n_bits >= 1, got {array.shape}")
     if array.dtype == np.bool_:
         return array.astype(np.uint8)
     if (

@@ -129,9 +129,7 @@ def rank(bits: np.ndarray, n_rows: int = 32, n_cols: int = 32) -> list[float]:
     ]
     expected = [probability(full), probability(full - 1)]
     expected.append(1 - sum(expected))
-    chi_squared = sum(
-        (o - n_matrices * p) ** 2 / (n_matrices * p) for o, p in zip(observed, expected, strict=True)
-    )
+    chi_squared = sum((o - n_matrices * p) ** 2 / (n_matrices * p) for o, p in zip(observed, expected, strict=True))
     return [math.exp(-chi_squared / 2)]
 
 

@@ -19,9 +19,7 @@ from cim_emu.randomness import (
 )
 
 
-def report_with(
-    p_values_by_test: dict[str, tuple[float, ...] | str], *, corrected: bool = False
-) -> SuiteReport:
+def report_with(p_values_by_test: dict[str, tuple[float, ...] | str], *, corrected: bool = False) -> SuiteReport:
     """A SuiteReport from given p-values; "n/a" and "rejected" make not-applicable results."""
     results = []
     for name, values in p_values_by_test.items():
@@ -36,9 +34,7 @@ def report_with(
 
 def test_proportion_interval_is_three_sigma_of_the_binomial():
     low, high = proportion_interval(0.01, 100)
-    assert (low, high) == pytest.approx(
-        (0.99 - 3 * math.sqrt(0.0099 / 100), 0.99 + 3 * math.sqrt(0.0099 / 100))
-    )
+    assert (low, high) == pytest.approx((0.99 - 3 * math.sqrt(0.0099 / 100), 0.99 + 3 * math.sqrt(0.0099 / 100)))
     assert low == pytest.approx(0.96015, abs=1e-5)  # the document's example, sec. 4.2.1
 
 

@@ -109,6 +109,4 @@ def test_corrected_linear_complexity_matches_the_oracle():
     for name in CONSTANTS:
         bits = constant_bits(name)
         report = run_suite(bits, corrected=True)
-        assert report["LinearComplexity"].p_values == pytest.approx(
-            oracle.linear_complexity(bits, sts=False), rel=1e-9
-        )
+        assert report["LinearComplexity"].p_values == pytest.approx(oracle.linear_complexity(bits, sts=False), rel=1e-9)

@@ -54,9 +54,7 @@ def test_bytes_format_reads_msb_first(tmp_path, capsys):
 
 
 def test_rejected_stream_exits_1(tmp_path, capsys):
-    path = write_ascii(
-        tmp_path / "biased.txt", (np.random.default_rng(2).random(20_000) < 0.6).astype(np.uint8)
-    )
+    path = write_ascii(tmp_path / "biased.txt", (np.random.default_rng(2).random(20_000) < 0.6).astype(np.uint8))
     assert main(["nist", str(path), "--json"]) == 1
     captured = capsys.readouterr()
     assert json.loads(captured.out)["tests"]["Frequency"]["passed"] is False

@@ -101,9 +101,7 @@ def test_block_frequency(examples, corrected):
         entry = examples[section]
         result = block_frequency(bits_of(entry), block_bits=entry["params"]["M"], corrected=corrected)
         assert_printed(result.p_values, entry["expected_p"])
-        assert result.statistics["chi_squared"] == pytest.approx(
-            entry["expected_statistic"]["chi2"], abs=1e-9
-        )
+        assert result.statistics["chi_squared"] == pytest.approx(entry["expected_statistic"]["chi2"], abs=1e-9)
 
 
 @pytest.mark.parametrize("corrected", [False, True])
@@ -129,9 +127,7 @@ def test_longest_run(examples, corrected):
     assert chi_square(nu, [0.2148, 0.3672, 0.2305, 0.1875]) == pytest.approx(
         entry["expected_statistic"]["chi2"], abs=5e-7
     )
-    assert result.statistics["chi_squared"] == pytest.approx(
-        chi_square(nu, [55 / 256, 94 / 256, 59 / 256, 0.1875])
-    )
+    assert result.statistics["chi_squared"] == pytest.approx(chi_square(nu, [55 / 256, 94 / 256, 59 / 256, 0.1875]))
 
 
 def test_rank(examples):
@@ -143,14 +139,10 @@ def test_rank(examples):
     # The document's chi2 = 0.596953 (p = 0.741948) uses the large-matrix probabilities
     # 0.2888, 0.5776, 0.1336 also for 3 x 3 matrices; this suite (like STS's formula)
     # uses the exact ones, 168/512 and 294/512 invertible / rank-2 matrices.
-    assert chi_square(counts, [0.2888, 0.5776, 0.1336]) == pytest.approx(
-        small["expected_statistic"]["chi2"], abs=5e-7
-    )
+    assert chi_square(counts, [0.2888, 0.5776, 0.1336]) == pytest.approx(small["expected_statistic"]["chi2"], abs=5e-7)
     assert abs(math.exp(-small["expected_statistic"]["chi2"] / 2) - small["expected_p"][0]) <= PRINTED
     assert rank_probability(3, 3, 3) == 168 / 512 and rank_probability(2, 3, 3) == 294 / 512
-    assert result.p_values[0] == pytest.approx(
-        math.exp(-chi_square(counts, [168 / 512, 294 / 512, 50 / 512]) / 2)
-    )
+    assert result.p_values[0] == pytest.approx(math.exp(-chi_square(counts, [168 / 512, 294 / 512, 50 / 512]) / 2))
     large = examples["2.5.8"]
     result = rank(bits_of(large))
     assert_printed(result.p_values, large["expected_p"])
@@ -265,9 +257,7 @@ def test_overlapping_template_exact_probabilities_are_the_documents():
 def test_universal_small_example(examples):
     entry = examples["2.9.4"]
     params = entry["params"]
-    result = universal(
-        bits_of(entry), block_bits=params["L"], init_blocks=params["Q"], sigma_correction=False
-    )
+    result = universal(bits_of(entry), block_bits=params["L"], init_blocks=params["Q"], sigma_correction=False)
     assert_printed(result.p_values, entry["expected_p"])
     stats = entry["expected_statistic"]
     assert result.statistics["K"] == stats["K"]
@@ -287,13 +277,9 @@ def test_universal_g_sha1_example_formula(examples):
 def test_linear_complexity_illustration(examples):
     entry = examples["2.10.4"]
     assert linear_complexity_of(bits_of(entry)) == 4  # the document's L = 4 for 1101011110001
-    assert expected_complexity(entry["params"]["M"]) == pytest.approx(
-        entry["expected_statistic"]["mu"], abs=5e-7
-    )
+    assert expected_complexity(entry["params"]["M"]) == pytest.approx(entry["expected_statistic"]["mu"], abs=5e-7)
     # STS flips the sign of (-1)^(M+1): mu(13) = 6.5 + 8/36 - ... instead of + 10/36.
-    assert expected_complexity(13, sts=True) == pytest.approx(
-        entry["expected_statistic"]["mu"] - 2 / 36, abs=5e-7
-    )
+    assert expected_complexity(13, sts=True) == pytest.approx(entry["expected_statistic"]["mu"] - 2 / 36, abs=5e-7)
 
 
 def test_linear_complexity_e_example(examples):

@@ -97,9 +97,9 @@ def test_template_and_pattern_tests_match(bits, corrected):
     assert overlapping_template(bits, corrected=corrected).p_values == pytest.approx(
         oracle.overlapping_template(bits, sts=sts), **TOLERANCE
     )
-    assert overlapping_template(
-        bits, template_bits=4, block_bits=200, corrected=corrected
-    ).p_values == pytest.approx(oracle.overlapping_template(bits, 4, 200, sts=sts), **TOLERANCE)
+    assert overlapping_template(bits, template_bits=4, block_bits=200, corrected=corrected).p_values == pytest.approx(
+        oracle.overlapping_template(bits, 4, 200, sts=sts), **TOLERANCE
+    )
     assert universal(bits, block_bits=3).p_values == pytest.approx(oracle.universal(bits, 3), **TOLERANCE)
     assert approximate_entropy(bits, block_bits=7).p_values == pytest.approx(
         oracle.approximate_entropy(bits, 7), **TOLERANCE
@@ -115,9 +115,7 @@ def test_random_walk_tests_match(bits, corrected):
     n_cycles = oracle.count_cycles(bits)
     excursions = random_excursions(bits, min_cycles=0, corrected=corrected)
     assert excursions.statistics["J"] == n_cycles
-    assert excursions.p_values == pytest.approx(
-        oracle.random_excursions(bits, sts=not corrected), **TOLERANCE
-    )
+    assert excursions.p_values == pytest.approx(oracle.random_excursions(bits, sts=not corrected), **TOLERANCE)
     variant = random_excursions_variant(bits, min_cycles=0)
     assert variant.p_values == pytest.approx(oracle.random_excursions_variant(bits), **TOLERANCE)
 
@@ -151,9 +149,7 @@ def test_suite_shares_counts_without_changing_results():
     # run_suite computes the 16-bit pattern counts once and marginalises them; the
     # standalone tests count afresh.
     bits = SEQUENCES["pcg64"]
-    config = SuiteConfig(
-        serial_block_bits=12, approximate_entropy_block_bits=9, random_excursions_min_cycles=0
-    )
+    config = SuiteConfig(serial_block_bits=12, approximate_entropy_block_bits=9, random_excursions_min_cycles=0)
     report = run_suite(bits, config=config)
     assert report["Serial"].p_values == serial(bits, block_bits=12).p_values
     assert report["ApproximateEntropy"].p_values == approximate_entropy(bits, block_bits=9).p_values

@@ -103,8 +103,7 @@ def test_config_selects_tests_and_parameters(random_bits):
     assert report.names == ("Frequency", "Serial")  # STS order, not the order given
     assert report.alpha == 0.001 and all(result.alpha == 0.001 for result in report.results)
     assert (
-        report["Serial"].p_values
-        == run_suite(random_bits, config=SuiteConfig(serial_block_bits=8))["Serial"].p_values
+        report["Serial"].p_values == run_suite(random_bits, config=SuiteConfig(serial_block_bits=8))["Serial"].p_values
     )
     with pytest.raises(KeyError, match="Rank"):
         report["Rank"]

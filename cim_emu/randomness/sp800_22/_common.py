@@ -66,9 +66,7 @@ def finish(
     size_notes = tuple(note for note in size_notes if note)
     notes = tuple(note for note in notes if note)
     if strict_input_size and size_notes:
-        return not_applicable(
-            name, size_notes[0], alpha=alpha, corrected=corrected, notes=size_notes[1:] + notes
-        )
+        return not_applicable(name, size_notes[0], alpha=alpha, corrected=corrected, notes=size_notes[1:] + notes)
     return TestResult(
         name=name,
         p_values=tuple(float(p) for p in p_values),

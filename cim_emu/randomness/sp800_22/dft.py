@@ -113,9 +113,7 @@ def dft(
     sequence = PreparedBits.of(bits)
     n = sequence.n
     if n < 2:
-        return not_applicable(
-            NAME, "the spectral test needs at least 2 bits", alpha=alpha, corrected=corrected
-        )
+        return not_applicable(NAME, "the spectral test needs at least 2 bits", alpha=alpha, corrected=corrected)
     threshold = math.sqrt((math.log(20.0) if corrected else _STS_LOG_20) * n)  # sec. 2.6.4 step 3
     n_1 = peaks_below_threshold(sequence.bits, threshold, skip_dc=corrected)  # step 5
     n_0 = 0.95 * n / 2.0  # step 4

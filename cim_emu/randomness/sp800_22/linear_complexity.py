@@ -44,9 +44,7 @@ def expected_complexity(block_bits: int, *, sts: bool = False) -> float:
     sign = 1 if (block_bits + 1) % 2 == 0 else -1  # (-1)^(M+1)
     if sts:
         sign = -sign
-    return (
-        block_bits / 2.0 + (9.0 + sign) / 36.0 - math.ldexp(1.0, -block_bits) * (block_bits / 3.0 + 2.0 / 9.0)
-    )
+    return block_bits / 2.0 + (9.0 + sign) / 36.0 - math.ldexp(1.0, -block_bits) * (block_bits / 3.0 + 2.0 / 9.0)
 
 
 def linear_complexity(

@@ -29,9 +29,7 @@ def sts_template_selection(m: int) -> tuple[str, ...]:
     return templates[::skip][: min(STS_MAX_TEMPLATES, len(templates) // skip)]
 
 
-def _match_counts(
-    bits: np.ndarray, templates: Sequence[str], m: int, block_bits: int, n_blocks: int
-) -> np.ndarray:
+def _match_counts(bits: np.ndarray, templates: Sequence[str], m: int, block_bits: int, n_blocks: int) -> np.ndarray:
     """W_j per template and block: int64 (n_templates, n_blocks)."""
     values = [template_value(t) for t in templates]
     if all(is_aperiodic(t) for t in templates) and n_blocks << m <= _MAX_JOINT_COUNTERS:
@@ -100,10 +98,7 @@ def non_overlapping_template(
     p_values = [igamc(n_blocks / 2.0, float(c) / 2.0) for c in chi_squared]  # step 5
     size = None
     if n_blocks > 100 or block_bits <= 0.01 * n:
-        size = (
-            f"N = {n_blocks} blocks of M = {block_bits} bits: "
-            "SP800-22 sec. 2.7.7 recommends N <= 100 and M > 0.01 n"
-        )
+        size = f"N = {n_blocks} blocks of M = {block_bits} bits: SP800-22 sec. 2.7.7 recommends N <= 100 and M > 0.01 n"
     return finish(
         NAME,
         p_values,

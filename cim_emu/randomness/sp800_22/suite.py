@@ -117,31 +117,22 @@ class SuiteConfig:
             check_positive_int(f"SuiteConfig.{name}", getattr(self, name))
         for name in ("rank_rows", "rank_cols", "non_overlapping_template_bits", "serial_block_bits"):
             check_positive_int(f"SuiteConfig.{name}", getattr(self, name), 2)
-        if (
-            self.longest_run_block_bits is not None
-            and self.longest_run_block_bits not in SUPPORTED_BLOCK_BITS
-        ):
+        if self.longest_run_block_bits is not None and self.longest_run_block_bits not in SUPPORTED_BLOCK_BITS:
             raise ValueError(
                 f"SuiteConfig.longest_run_block_bits must be None or one of {SUPPORTED_BLOCK_BITS}, "
                 f"got {self.longest_run_block_bits}"
             )
         if self.universal_block_bits is not None and not 1 <= self.universal_block_bits <= 16:
-            raise ValueError(
-                f"SuiteConfig.universal_block_bits must be None or 1..16, got {self.universal_block_bits}"
-            )
+            raise ValueError(f"SuiteConfig.universal_block_bits must be None or 1..16, got {self.universal_block_bits}")
         if self.universal_init_blocks is not None:
             check_positive_int("SuiteConfig.universal_init_blocks", self.universal_init_blocks)
         for name in ("serial_block_bits", "approximate_entropy_block_bits", "non_overlapping_template_bits"):
             if getattr(self, name) > 24:
-                raise ValueError(
-                    f"SuiteConfig.{name} must be <= 24 (2**m counters), got {getattr(self, name)}"
-                )
+                raise ValueError(f"SuiteConfig.{name} must be <= 24 (2**m counters), got {getattr(self, name)}")
         if self.non_overlapping_templates is not None:
             templates = tuple(self.non_overlapping_templates)
             if not templates:
-                raise ValueError(
-                    "SuiteConfig.non_overlapping_templates is empty; use None for the aperiodic set"
-                )
+                raise ValueError("SuiteConfig.non_overlapping_templates is empty; use None for the aperiodic set")
             for template in templates:
                 template_value(template)
                 if len(template) != self.non_overlapping_template_bits:
@@ -209,9 +200,7 @@ def _runners(config: SuiteConfig) -> dict[str, Callable[..., TestResult]]:
     """Each test bound to its parameters from the config."""
     return {
         "Frequency": lambda s, **kw: frequency(s, **kw),
-        "BlockFrequency": lambda s, **kw: block_frequency(
-            s, block_bits=config.block_frequency_block_bits, **kw
-        ),
+        "BlockFrequency": lambda s, **kw: block_frequency(s, block_bits=config.block_frequency_block_bits, **kw),
         "CumulativeSums": lambda s, **kw: cumulative_sums(s, **kw),
         "Runs": lambda s, **kw: runs(s, **kw),
         "LongestRun": lambda s, **kw: longest_run(s, block_bits=config.longest_run_block_bits, **kw),
@@ -237,16 +226,12 @@ def _runners(config: SuiteConfig) -> dict[str, Callable[..., TestResult]]:
         "ApproximateEntropy": lambda s, **kw: approximate_entropy(
             s, block_bits=config.approximate_entropy_block_bits, **kw
         ),
-        "RandomExcursions": lambda s, **kw: random_excursions(
-            s, min_cycles=config.random_excursions_min_cycles, **kw
-        ),
+        "RandomExcursions": lambda s, **kw: random_excursions(s, min_cycles=config.random_excursions_min_cycles, **kw),
         "RandomExcursionsVariant": lambda s, **kw: random_excursions_variant(
             s, min_cycles=config.random_excursions_min_cycles, **kw
         ),
         "Serial": lambda s, **kw: serial(s, block_bits=config.serial_block_bits, **kw),
-        "LinearComplexity": lambda s, **kw: linear_complexity(
-            s, block_bits=config.linear_complexity_block_bits, **kw
-        ),
+        "LinearComplexity": lambda s, **kw: linear_complexity(s, block_bits=config.linear_complexity_block_bits, **kw),
     }
 
 
