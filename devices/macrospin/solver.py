@@ -47,6 +47,7 @@ __all__ = [
     "sample_devices",
     "simulate_switching",
     "trace_magnetisation",
+    "thermal_states",
 ]
 
 
@@ -471,7 +472,7 @@ def _check_generator(generator) -> None:
 
 def _run(
     params, amplitude_V, pulse_width_s, *, key, trial_index, pulse, devices, device_index, config, device,
-    record_every_steps: int | None = None, duration_s: float | None = None,
+    record_every_steps: int | None = None, duration_s: float | None = None, stop_when_trapped: bool = True,
 ):
     device = torch.device(device)
     dtype = torch.float64 if config.backend in (Backend.NUMBA, Backend.AUTO) and device.type == "cpu" \
@@ -498,7 +499,7 @@ def _run(
         step += n_steps
         if records is not None:
             records.append(torch.stack([s.to(device=device, dtype=torch.float64) for s in state], dim=-1).cpu())
-        elif step * dt >= last_pulse_end_s and bool(_trapped(state, batch, device).all()):
+        elif stop_when_trapped and step * dt >= last_pulse_end_s and bool(_trapped(state, batch, device).all()):
             break
     # The compiled backend appends its fallback note to the list it was given.
     full_note = "; ".join(n for n in notes if n)
@@ -519,10 +520,10 @@ def simulate_switching(
     pulse_width_s,
     *,
     generator: torch.Generator,
-    pulse: TrapezoidPulse = TrapezoidPulse(),
+    pulse: TrapezoidPulse | None = None,
     devices: DeviceSample | None = None,
     device_index=None,
-    config: SolverConfig = SolverConfig(),
+    config: SolverConfig | None = None,
     device: torch.device | str = "cpu",
     trial_index: torch.Tensor | None = None,
     key: int | None = None,
@@ -547,6 +548,8 @@ def simulate_switching(
         :class:`SwitchingOutcome`.
     """
     _check_generator(generator)
+    pulse = pulse or TrapezoidPulse()
+    config = config or SolverConfig()
     if key is None:
         key = draw_key(generator)
     n_trials = _infer_n_trials(amplitude_V, pulse_width_s, device_index, trial_index)
@@ -578,10 +581,10 @@ def trace_magnetisation(
     generator: torch.Generator,
     record_interval_s: float = 1e-11,
     duration_s: float | None = None,
-    pulse: TrapezoidPulse = TrapezoidPulse(),
+    pulse: TrapezoidPulse | None = None,
     devices: DeviceSample | None = None,
     device_index=None,
-    config: SolverConfig = SolverConfig(),
+    config: SolverConfig | None = None,
     device: torch.device | str = "cpu",
 ) -> Trajectory:
     """Record m(t) of a few trials every ``record_interval_s`` (a multiple of the time step).
@@ -589,6 +592,8 @@ def trace_magnetisation(
     ``duration_s`` defaults to the end of the last pulse plus ``config.relax_time_s`` (no early stop).
     """
     _check_generator(generator)
+    pulse = pulse or TrapezoidPulse()
+    config = config or SolverConfig()
     every = round(record_interval_s / config.time_step_s)
     if every < 1 or not math.isclose(every * config.time_step_s, record_interval_s, rel_tol=1e-6):
         raise ValueError(
@@ -617,6 +622,33 @@ def trace_magnetisation(
         backend=label,
         note=note,
     )
+
+
+def thermal_states(
+    params: MacrospinParams,
+    n_trials: int,
+    *,
+    generator: torch.Generator,
+    duration_s: float,
+    devices: DeviceSample | None = None,
+    device_index=None,
+    config: SolverConfig | None = None,
+    device: torch.device | str = "cpu",
+) -> torch.Tensor:
+    """Magnetisations (n_trials, 3) after ``duration_s`` of sLLG at 0 V from the harmonic start.
+
+    Samples of the thermal equilibrium of the scheme once ``duration_s`` exceeds a few
+    relaxation times (1 / (alpha gamma B_k0)); used to check it against the Boltzmann law.
+    """
+    _check_generator(generator)
+    config = config or SolverConfig()
+    key = draw_key(generator)
+    trial_index = torch.arange(n_trials, dtype=torch.int64, device=torch.device(device))
+    state, *_ = _run(
+        params, 0.0, 0.0, key=key, trial_index=trial_index, pulse=TrapezoidPulse(), devices=devices,
+        device_index=device_index, config=config, device=device, duration_s=duration_s, stop_when_trapped=False,
+    )
+    return torch.stack([s.to(dtype=torch.float64) for s in state], dim=-1)
 
 
 def _infer_n_trials(amplitude_V, pulse_width_s, device_index, trial_index) -> int:

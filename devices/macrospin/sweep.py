@@ -120,9 +120,9 @@ def switching_map(
     n_trials: int,
     *,
     generator: torch.Generator,
-    pulse: TrapezoidPulse = TrapezoidPulse(),
+    pulse: TrapezoidPulse | None = None,
     devices: DeviceSample | None = None,
-    config: SolverConfig = SolverConfig(),
+    config: SolverConfig | None = None,
     device: torch.device | str = "cpu",
     max_batch_trials: int = 1 << 17,
     progress: Callable[[int, int], None] | None = None,
@@ -145,6 +145,8 @@ def switching_map(
     Returns:
         :class:`SwitchingMap`.
     """
+    pulse = pulse or TrapezoidPulse()
+    config = config or SolverConfig()
     voltages = _check_grid("voltages_V", voltages_V, positive=False)
     widths = _check_grid("pulse_widths_s", pulse_widths_s, positive=True)
     if not isinstance(n_trials, int) or n_trials < 1:
