@@ -10,6 +10,7 @@ Public API (see ``docs/macrospin.md``)::
 """
 
 from devices.macrospin.demag import cylinder_demagnetising_factors
+from devices.macrospin.kernel import TrialTensors, advance_torch, heun_update, llg_rate, reduced_energy_T
 from devices.macrospin.noise import Stream, draw_key, philox4x32_torch, philox_normals_torch
 from devices.macrospin.params import (
     BOLTZMANN_J_PER_K,
@@ -58,14 +59,19 @@ __all__ = [
     "SwitchingOutcome",
     "Trajectory",
     "TrapezoidPulse",
+    "TrialTensors",
+    "advance_torch",
     "crossing_voltages",
     "cylinder_demagnetising_factors",
     "draw_key",
     "heun_steps_numpy",
+    "heun_update",
+    "llg_rate",
     "nominal_devices",
     "philox4x32_torch",
     "philox_normals_torch",
     "plot_switching_map",
+    "reduced_energy_T",
     "sample_devices",
     "simulate_switching",
     "simulate_switching_numpy",

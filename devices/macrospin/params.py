@@ -73,13 +73,13 @@ class MacrospinParams:
     free_layer_thickness_m: float = 1.1e-9
     barrier_thickness_m: float = 1.4e-9
     saturation_magnetisation_A_per_m: float = 1.0e6
-    interfacial_anisotropy_J_per_m2: float = 7.3106e-4
-    vcma_coefficient_J_per_V_m: float = 69e-15
+    interfacial_anisotropy_J_per_m2: float = 7.0834e-4
+    vcma_coefficient_J_per_V_m: float = 50e-15
     bias_field_T: float = 0.025
     damping: float = 0.02
     temperature_K: float = 300.0
     gyromagnetic_ratio_rad_per_s_T: float = ELECTRON_GYROMAGNETIC_RATIO
-    pulse_jitter_V: float = 0.0
+    pulse_jitter_V: float = 0.38
 
     def __post_init__(self) -> None:
         for name in (
