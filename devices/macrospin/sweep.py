@@ -13,13 +13,13 @@ import csv
 import io
 import math
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from devices.io import atomic_write
 from devices.macrospin.noise import draw_key
 from devices.macrospin.params import MacrospinParams
 from devices.macrospin.pulse import TrapezoidPulse
@@ -31,6 +31,7 @@ __all__ = [
     "switching_map",
     "write_switching_csv",
     "crossing_voltages",
+    "peak_pulse_width_s",
     "plot_switching_map",
 ]
 
@@ -196,22 +197,6 @@ def switching_map(
     )
 
 
-def _atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    # Temp file in the target directory + os.replace: readers never see a half-written file.
-    # (The lead's devices.io.atomic_write supersedes this helper once it lands.)
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=directory)
-    try:
-        with os.fdopen(descriptor, "w", newline="") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
 def write_switching_csv(
     switching: SwitchingMap, path: str | os.PathLike, *, array_id: int = 0, first_device_id: int = 0
 ) -> None:
@@ -221,7 +206,8 @@ def write_switching_csv(
     writer.writeheader()
     for row in switching.rows(array_id=array_id, first_device_id=first_device_id):
         writer.writerow({**row, "voltage_V": repr(row["voltage_V"]), "pulse_width_s": repr(row["pulse_width_s"])})
-    _atomic_write_text(path, buffer.getvalue())
+    with atomic_write(path, "w", newline="") as handle:
+        handle.write(buffer.getvalue())
 
 
 def crossing_voltages(
@@ -245,6 +231,24 @@ def crossing_voltages(
         fraction = (level - p[i - 1]) / (p[i] - p[i - 1])
         out.append(float(v[i - 1] + fraction * (v[i] - v[i - 1])))
     return tuple(out)
+
+
+def peak_pulse_width_s(pulse_widths_s: Sequence[float], probability: Sequence[float], *, half_span: int = 2) -> float:
+    """Pulse width of the maximum of a P(t) curve: vertex of a parabola through the highest point and
+    ``half_span`` neighbours on each side (a noise-tolerant estimate of the paper's "first peak" when the
+    grid covers only the first maximum)."""
+    widths = np.asarray(pulse_widths_s, dtype=float)
+    p = np.asarray(probability, dtype=float)
+    if widths.shape != p.shape or widths.ndim != 1 or widths.size < 3 or np.any(np.diff(widths) <= 0):
+        raise ValueError("peak_pulse_width_s: need >= 3 strictly increasing widths with one probability each")
+    top = int(np.argmax(p))
+    low, high = max(0, top - half_span), min(widths.size, top + half_span + 1)
+    if high - low < 3:
+        return float(widths[top])
+    curvature, slope, _ = np.polyfit(widths[low:high], p[low:high], 2)
+    if curvature >= 0:
+        return float(widths[top])
+    return float(np.clip(-slope / (2 * curvature), widths[low], widths[high - 1]))
 
 
 def plot_switching_map(switching: SwitchingMap, path: str | os.PathLike, *, title: str = "") -> None:
@@ -275,14 +279,5 @@ def plot_switching_map(switching: SwitchingMap, path: str | os.PathLike, *, titl
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=120)
     plt.close(figure)
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=directory)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(buffer.getvalue())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    with atomic_write(path, "wb") as handle:
+        handle.write(buffer.getvalue())
