@@ -18,6 +18,8 @@ from devices.macrospin.params import (
     MU_0,
     DeviceVariation,
     MacrospinParams,
+    load_device_variation,
+    load_macrospin_params,
 )
 from devices.macrospin.pulse import TrapezoidPulse
 from devices.macrospin.reference import heun_steps_numpy, simulate_switching_numpy
@@ -68,6 +70,8 @@ __all__ = [
     "heun_steps_numpy",
     "heun_update",
     "llg_rate",
+    "load_device_variation",
+    "load_macrospin_params",
     "nominal_devices",
     "peak_pulse_width_s",
     "philox4x32_torch",

@@ -16,7 +16,9 @@ thin-film shape anisotropy. ``effective_anisotropy_field_T`` is that B_k0 = B_k(
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+import os
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -28,6 +30,8 @@ __all__ = [
     "ELECTRON_GYROMAGNETIC_RATIO",
     "MacrospinParams",
     "DeviceVariation",
+    "load_macrospin_params",
+    "load_device_variation",
 ]
 
 MU_0 = 1.25663706212e-6  # vacuum permeability, T m / A
@@ -304,3 +308,41 @@ class DeviceVariation:
                 isinstance(value, int | float) and math.isfinite(value) and 0 <= value < 1,
                 f"DeviceVariation.{field.name}={value!r} must be in [0, 1) (a log-normal sigma)",
             )
+
+
+def _from_json(cls, path: str | os.PathLike, nested_key: str | None = None):
+    """Build a frozen config from a JSON object; unknown keys and non-numbers name the file and key."""
+    path = os.fspath(path)
+    with open(path) as handle:
+        try:
+            data = json.load(handle)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None
+    if nested_key is not None and isinstance(data, dict) and nested_key in data:
+        data = data[nested_key]
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a JSON object of {cls.__name__} fields")
+    known = {field.name for field in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{path}: unknown {cls.__name__} field(s) {unknown}; known fields: {sorted(known)}")
+    for key, value in data.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{path}: field {key!r} must be a number (SI units), got {value!r}")
+    try:
+        return cls(**data)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
+
+
+def load_macrospin_params(path: str | os.PathLike) -> MacrospinParams:
+    """Read :class:`MacrospinParams` from JSON: any subset of its fields (SI units); the rest keep defaults.
+
+    The object may also sit under a ``"macrospin"`` key (so one file can hold params and variation).
+    """
+    return _from_json(MacrospinParams, path, "macrospin")
+
+
+def load_device_variation(path: str | os.PathLike) -> DeviceVariation:
+    """Read :class:`DeviceVariation` from JSON (fields, or an object under ``"variation"``)."""
+    return _from_json(DeviceVariation, path, "variation")

@@ -213,7 +213,10 @@ def write_switching_csv(
 def crossing_voltages(
     voltages_V: Sequence[float], probability: Sequence[float], levels: Sequence[float] = (0.1, 0.5, 0.9)
 ) -> tuple[float, ...]:
-    """Voltages where P first rises through each level (linear interpolation; nan if it never does).
+    """Voltages where P first rises through each level (linear interpolation).
+
+    nan where the grid does not bracket the crossing (P never reaches the level, or already exceeds it
+    at the lowest voltage).
 
     Used to quote V50 and the 10-90 % window of a P(V) curve at fixed width.
     """
@@ -225,7 +228,7 @@ def crossing_voltages(
     for level in levels:
         above = np.nonzero(p >= level)[0]
         if above.size == 0 or above[0] == 0:
-            out.append(float("nan") if above.size == 0 else float(v[0]))
+            out.append(float("nan"))
             continue
         i = above[0]
         fraction = (level - p[i - 1]) / (p[i] - p[i - 1])

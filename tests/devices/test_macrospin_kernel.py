@@ -150,7 +150,8 @@ def test_energy_dissipation_identity_holds_along_a_large_orbit():
 
 
 def test_llg_rate_is_perpendicular_to_m():
-    m = torch.nn.functional.normalize(torch.randn(3, 100, generator=torch.Generator().manual_seed(1), dtype=torch.float64), dim=0)
+    raw = torch.randn(3, 100, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    m = torch.nn.functional.normalize(raw, dim=0)
     b = torch.randn(3, 100, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
     rate = torch.stack(llg_rate(*m, *b, GAMMA, 0.1))
     assert float((rate * m).sum(0).abs().max()) < 1e-12 * GAMMA

@@ -68,7 +68,8 @@ def test_thermalised_start_state_is_boltzmann_in_its_well():
 
 
 def _switched_fraction(params, voltage, width, n, seed, time_step_s):
-    outcome = simulate_switching(params, torch.full((n,), voltage), width, generator=torch.Generator().manual_seed(seed),
+    generator = torch.Generator().manual_seed(seed)
+    outcome = simulate_switching(params, torch.full((n,), voltage), width, generator=generator,
                                  config=SolverConfig(time_step_s=time_step_s))
     return float(outcome.switched.double().mean()), int(outcome.undecided.sum())
 

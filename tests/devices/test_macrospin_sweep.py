@@ -84,7 +84,8 @@ def _fit_voltage_sweep(params, voltages, widths, n_trials, seed):
 
 def test_compact_model_fitted_to_sllg_agrees_within_binomial_error():
     # The operating-point sweep (P vs amplitude at 650-750 ps, 0.6-2.0 V: P from 1 % to 90 %) is what the
-    # emulator uses. (Above ~2.1 V the sLLG P saturates at ~0.95 below the model's Phi; see the docs.) Fitted to it, the compact model (devices.pbit) must pass a binomial goodness-of-fit
+    # emulator uses (above ~2.1 V the sLLG P saturates at ~0.95, below the model's Phi; see the docs).
+    # Fitted to it, the compact model (devices.pbit) must pass a binomial goodness-of-fit
     # test, and its per-pulse spread must be the sLLG jitter and the thermal width added in quadrature.
     voltages = np.round(np.arange(0.6, 2.01, 0.2), 2)
     _, jittered = _fit_voltage_sweep(PARAMS, voltages, [650e-12, 700e-12, 750e-12], 800, seed=1)
