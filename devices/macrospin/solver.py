@@ -284,6 +284,7 @@ def _prepare_batch(
     key: int,
     device: torch.device,
     dtype: torch.dtype,
+    normals_of=philox_normals_torch,
 ) -> _Batch:
     n_trials = int(trial_index.numel())
     amplitude = _as_trial_vector("amplitude_V", amplitude_V, n_trials, device).expand(n_trials)
@@ -315,13 +316,13 @@ def _prepare_batch(
     sigma = torch.sqrt(2 * damping * thermal_energy_J / (gamma * moment * config.time_step_s))
 
     # Per-pulse jitter of the effective amplitude (stream PULSE_JITTER, first normal).
-    jitter = philox_normals_torch(0, trial_index, Stream.PULSE_JITTER, key)[0] * params.pulse_jitter_V
+    jitter = normals_of(0, trial_index, Stream.PULSE_JITTER, key)[0] * params.pulse_jitter_V
     rise_half_time_s = config.thermalise_time_s + pulse.rise_time_s / 2
 
     # Harmonic Boltzmann start around the tilted rest state (stream INITIAL_STATE).
     effective = interface - demag_z + demag_x
     tilt = bias / effective
-    normals = philox_normals_torch(0, trial_index, Stream.INITIAL_STATE, key)
+    normals = normals_of(0, trial_index, Stream.INITIAL_STATE, key)
     polar_std = torch.sqrt(thermal_energy_J / (moment * effective * (1 - tilt**2)))
     azimuth_std = torch.sqrt(thermal_energy_J / (moment * effective))
     cos_tilt = torch.sqrt(1 - tilt**2)
@@ -362,26 +363,48 @@ def _prepare_batch(
 _Advance = Callable[[tuple[torch.Tensor, torch.Tensor, torch.Tensor], int, int], tuple]
 
 
-def _numba_advance(batch: _Batch, config: SolverConfig, key: int, pulse: TrapezoidPulse) -> _Advance:
-    from devices.macrospin.kernel_numba import advance_numba
+def _numba_normals(step_index, trial_index, stream, key):
+    # The Philox normals of noise.philox_normals_torch, computed by the compiled twin (same integers,
+    # floats equal to ~1e-13): eager int64 torch is slow for large batches.
+    from devices.macrospin.kernel_numba import normals_numba
+
+    table = torch.from_numpy(normals_numba(int(step_index), trial_index.cpu().numpy(), int(stream), key))
+    return tuple(table[:, column].to(trial_index.device) for column in range(4))
+
+
+def _numba_advance(batch: _Batch, config: SolverConfig, key: int, pulse: TrapezoidPulse):
+    from devices.macrospin.kernel_numba import advance_numba, trapped_numba
 
     arrays = [t.detach().to("cpu", torch.float64).contiguous().numpy() for t in batch.trials[:-1]]
     trial_index = batch.trials.trial_index.to("cpu").contiguous().numpy()
+    saddle = batch.saddle_energy_T.to("cpu", torch.float64).contiguous().numpy()
+    depth = batch.trap_depth_T.to("cpu", torch.float64).contiguous().numpy()
+    owned: list = []
 
     def advance(state, first_step: int, n_steps: int):
-        mx, my, mz = (s.to("cpu", torch.float64).contiguous().clone() for s in state)
+        # The state arrays are owned here and updated in place: no copies (and no torch work, which
+        # would compete with numba's spinning OpenMP threads) between kernel calls.
+        if not owned or any(s is not o for s, o in zip(state, owned[0], strict=True)):
+            arrays_state = [s.detach().to("cpu", torch.float64).contiguous().clone() for s in state]
+            owned[:] = [tuple(arrays_state)]
+        mx, my, mz = owned[0]
         advance_numba(
             mx.numpy(), my.numpy(), mz.numpy(), *arrays, trial_index,
             first_step, n_steps, config.time_step_s, key,
             batch.demag_x_T, batch.demag_y_T, batch.rise_half_time_s,
             pulse.rise_slope_per_s, pulse.fall_slope_per_s,
         )
-        return mx, my, mz
+        return owned[0]
 
-    return advance
+    def trapped(state) -> torch.Tensor:
+        mx, my, mz = (s.to("cpu", torch.float64).contiguous().numpy() for s in state)
+        return torch.from_numpy(trapped_numba(mx, my, mz, arrays[0], arrays[2], batch.demag_x_T, batch.demag_y_T,
+                                              saddle, depth))
+
+    return advance, trapped
 
 
-def _torch_advance(batch: _Batch, config: SolverConfig, key: int, pulse: TrapezoidPulse) -> _Advance:
+def _torch_advance(batch: _Batch, config: SolverConfig, key: int, pulse: TrapezoidPulse):
     device = batch.trials.bias_T.device
 
     def advance(state, first_step: int, n_steps: int):
@@ -433,27 +456,35 @@ def _compiled_advance(
     return advance
 
 
-def _select_backend(
-    requested: Backend, device: torch.device, batch: _Batch, config: SolverConfig, key: int, pulse: TrapezoidPulse
-) -> tuple[_Advance, str, str]:
-    notes: list[str] = []
+def _resolve_backend(requested: Backend, device: torch.device) -> tuple[Backend, str]:
+    """The backend that will run, and a note when the requested one cannot."""
     backend = requested
     if backend is Backend.AUTO:
         backend = Backend.NUMBA if device.type == "cpu" else Backend.TORCH_COMPILE
     if backend is Backend.NUMBA and device.type != "cpu":
-        raise ValueError(f"Backend.NUMBA runs on the CPU only; the batch is on {device}: use Backend.TORCH_COMPILE")
+        raise ValueError(f"Backend.NUMBA runs on the CPU only, not on {device}: use Backend.TORCH_COMPILE")
     if backend is Backend.NUMBA:
         try:
-            return _numba_advance(batch, config, key, pulse), Backend.NUMBA.value, ""
+            import devices.macrospin.kernel_numba  # noqa: F401  (compiles lazily; import errors show here)
         except ImportError as error:
             if requested is Backend.NUMBA:
                 raise
-            notes.append(f"numba unavailable ({error}); ran eager torch")
-            backend = Backend.TORCH
+            return Backend.TORCH, f"numba unavailable ({error}); ran eager torch"
+    return backend, ""
+
+
+def _build_backend(backend: Backend, batch: _Batch, config: SolverConfig, key: int, pulse: TrapezoidPulse,
+                   notes: list[str]):
+    device = batch.trials.bias_T.device
+    if backend is Backend.NUMBA:
+        return _numba_advance(batch, config, key, pulse)
+
+    def trapped(state) -> torch.Tensor:
+        return _trapped(state, batch, device)
+
     if backend is Backend.TORCH_COMPILE:
-        advance = _compiled_advance(batch, config, key, pulse, notes)
-        return advance, Backend.TORCH_COMPILE.value, "; ".join(notes)
-    return _torch_advance(batch, config, key, pulse), Backend.TORCH.value, "; ".join(notes)
+        return _compiled_advance(batch, config, key, pulse, notes), trapped
+    return _torch_advance(batch, config, key, pulse), trapped
 
 
 def _resolve_backend_label(label: str, note: str) -> str:
@@ -475,16 +506,16 @@ def _run(
     record_every_steps: int | None = None, duration_s: float | None = None, stop_when_trapped: bool = True,
 ):
     device = torch.device(device)
-    dtype = torch.float64 if config.backend in (Backend.NUMBA, Backend.AUTO) and device.type == "cpu" \
-        else config.precision.dtype
+    backend, note = _resolve_backend(config.backend, device)
+    notes = [note] if note else []
+    dtype = torch.float64 if backend is Backend.NUMBA else config.precision.dtype
     batch = _prepare_batch(
         params, amplitude_V, pulse_width_s, pulse=pulse, devices=devices, device_index=device_index,
         trial_index=trial_index, config=config, key=key, device=device, dtype=dtype,
+        normals_of=_numba_normals if backend is Backend.NUMBA else philox_normals_torch,
     )
-    notes: list[str] = []
-    advance, label, note = _select_backend(config.backend, device, batch, config, key, pulse)
-    if note:
-        notes.append(note)
+    advance, trapped = _build_backend(backend, batch, config, key, pulse, notes)
+    label = backend.value
     dt = config.time_step_s
     last_pulse_end_s = float(batch.fall_end_s.max())
     stop_s = duration_s if duration_s is not None else last_pulse_end_s + config.relax_time_s
@@ -499,11 +530,11 @@ def _run(
         step += n_steps
         if records is not None:
             records.append(torch.stack([s.to(device=device, dtype=torch.float64) for s in state], dim=-1).cpu())
-        elif stop_when_trapped and step * dt >= last_pulse_end_s and bool(_trapped(state, batch, device).all()):
+        elif stop_when_trapped and step * dt >= last_pulse_end_s and bool(trapped(state).all()):
             break
     # The compiled backend appends its fallback note to the list it was given.
     full_note = "; ".join(n for n in notes if n)
-    return state, batch, step, records, _resolve_backend_label(label, full_note), full_note, device
+    return state, batch, step, records, _resolve_backend_label(label, full_note), full_note, trapped
 
 
 def _trapped(state, batch: _Batch, device: torch.device) -> torch.Tensor:
@@ -556,11 +587,12 @@ def simulate_switching(
     if trial_index is None:
         trial_index = torch.arange(n_trials, dtype=torch.int64)
     trial_index = torch.as_tensor(trial_index, dtype=torch.int64).to(device)
-    state, batch, steps, _, label, note, device = _run(
+    state, batch, steps, _, label, note, trapped_of = _run(
         params, amplitude_V, pulse_width_s, key=key, trial_index=trial_index, pulse=pulse, devices=devices,
         device_index=device_index, config=config, device=device,
     )
-    trapped = _trapped(state, batch, device)
+    device = torch.device(device)
+    trapped = trapped_of(state).to(device)
     magnetisation = torch.stack([s.to(device=device, dtype=torch.float64) for s in state], dim=-1)
     return SwitchingOutcome(
         switched=magnetisation[:, 2] < 0,

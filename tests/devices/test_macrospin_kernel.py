@@ -84,8 +84,10 @@ def test_precession_period_about_the_bias_field_at_the_compensation_voltage():
     period = np.mean(np.diff(crossings))
     assert len(crossings) >= 3
     assert period == pytest.approx(2 * math.pi / (GAMMA * COLD.bias_field_T), rel=2e-5)
-    # Precession about x keeps m_x constant.
-    assert np.ptp(trace.magnetisation[during, 0, 0].numpy()) < 1e-6
+    # Precession about x keeps m_x constant, up to the damping drift d m_x / dt = alpha gamma' B (1 - m_x^2).
+    m_x = trace.magnetisation[during, 0, 0].numpy()
+    drift = COLD.damping * GAMMA * COLD.bias_field_T * (1 - m_x[0] ** 2) * (time[-1] - time[0])
+    assert np.ptp(m_x) == pytest.approx(drift, rel=0.05)
 
 
 def test_small_oscillations_in_the_well_have_the_fmr_frequency_and_decay_at_the_damping_rate():
