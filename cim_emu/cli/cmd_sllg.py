@@ -72,6 +72,8 @@ def register(subparsers) -> None:
             sub.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda")
             sub.add_argument("--backend", default="auto", choices=["auto", "numba", "torch", "torch-compile"],
                              help="solver backend (default auto: numba on CPU, torch-compile on CUDA)")
+            sub.add_argument("--precision", default="float64", choices=["float64", "float32"],
+                             help="precision of the torch backends (float32 for speed on GPUs; numba is float64)")
 
     params = commands.add_parser("params", help="derived figures of a parameter set")
     common(params, simulate=False)
@@ -120,11 +122,12 @@ def _load(args):
 
 
 def _simulation(args):
-    from devices.macrospin import Backend, SolverConfig, TrapezoidPulse
+    from devices.macrospin import Backend, Precision, SolverConfig, TrapezoidPulse
 
     pulse = TrapezoidPulse(rise_time_s=_number(args.rise_time, duration=True, what="--rise-time"),
                            fall_time_s=_number(args.fall_time, duration=True, what="--fall-time"))
-    config = SolverConfig(time_step_s=_number(args.dt, duration=True, what="--dt"), backend=Backend(args.backend))
+    config = SolverConfig(time_step_s=_number(args.dt, duration=True, what="--dt"), backend=Backend(args.backend),
+                          precision=Precision(args.precision))
     return pulse, config
 
 

@@ -53,11 +53,11 @@ def _upward_zero_crossings(time_s: np.ndarray, signal: np.ndarray) -> np.ndarray
     return time_s[index] - signal[index] * (time_s[index + 1] - time_s[index]) / (signal[index + 1] - signal[index])
 
 
-@pytest.mark.parametrize("backend", [Backend.NUMBA, Backend.TORCH])
-def test_zeeman_precession_and_damping_follow_the_exact_solution(backend):
+@pytest.mark.parametrize(("backend", "n_steps"), [(Backend.NUMBA, 8000), (Backend.TORCH, 2000)])
+def test_zeeman_precession_and_damping_follow_the_exact_solution(backend, n_steps):
     # In a uniform field the LL equation is solved exactly: the azimuth about B advances at
     # gamma' B and tan(theta/2) decays as exp(-alpha gamma' B t), gamma' = gamma / (1 + alpha^2).
-    field, damping, dt, n_steps = 0.05, 0.1, 0.25e-12, 8000
+    field, damping, dt = 0.05, 0.1, 0.25e-12
     theta_0 = np.array([0.3, 1.2, 2.8])
     state = tuple(torch.tensor(v, dtype=torch.float64) for v in
                   (np.cos(theta_0), np.sin(theta_0), np.zeros(3)))
@@ -77,7 +77,7 @@ def test_precession_period_about_the_bias_field_at_the_compensation_voltage():
     # period 2 pi / (gamma |B|), the origin of the paper's first peak at pi / (gamma B_x).
     config = SolverConfig(time_step_s=1e-12, thermalise_time_s=0.1e-9)
     trace = trace_magnetisation(COLD, COLD.compensation_voltage_V, 6e-9, generator=torch.Generator().manual_seed(0),
-                                record_interval_s=1e-12, duration_s=6e-9, config=config)
+                                record_interval_s=2e-12, duration_s=6e-9, config=config)
     during = (trace.time_s > 0.2e-9) & (trace.time_s < 5.9e-9)
     time = trace.time_s[during].numpy()
     crossings = _upward_zero_crossings(time, trace.magnetisation[during, 0, 1].numpy())
@@ -97,7 +97,7 @@ def test_small_oscillations_in_the_well_have_the_fmr_frequency_and_decay_at_the_
     config = SolverConfig(time_step_s=0.5e-12, thermalise_time_s=0.1e-9)
     kick_V, kick_s = 0.3, 10e-12  # a short weak pulse starts a small precession (amplitude ~ 0.01 rad)
     trace = trace_magnetisation(params, kick_V, kick_s, generator=torch.Generator().manual_seed(0),
-                                record_interval_s=0.5e-12, duration_s=3.1e-9, config=config)
+                                record_interval_s=2e-12, duration_s=3.1e-9, config=config)
     after = trace.time_s > 0.2e-9
     time = trace.time_s[after].numpy()
     m = trace.magnetisation[after, 0].numpy()
@@ -165,7 +165,7 @@ def test_switching_band_edges_of_the_undamped_orbit():
     config = SolverConfig(time_step_s=0.5e-12, thermalise_time_s=0.05e-9)
     amplitudes = torch.tensor([lower - 0.02, lower + 0.02, upper - 0.02, upper + 0.02])
     trace = trace_magnetisation(COLD, amplitudes, 6e-9, generator=torch.Generator().manual_seed(0),
-                                record_interval_s=1e-12, duration_s=6e-9, config=config)
+                                record_interval_s=5e-12, duration_s=6e-9, config=config)
     lowest_mz = trace.magnetisation[:, :, 2].min(dim=0).values
     assert lowest_mz[0] > 0.05 and lowest_mz[3] > 0.05  # outside the band: stays in the +z hemisphere
     assert lowest_mz[1] < -0.05 and lowest_mz[2] < -0.05  # inside: crosses the equator

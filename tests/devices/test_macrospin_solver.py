@@ -141,3 +141,14 @@ def test_bad_inputs_are_rejected(kwargs, message):
 def test_a_generator_is_required():
     with pytest.raises(ValueError, match="generator"):
         simulate_switching(PARAMS, 1.5, 7e-10, generator=None)
+
+
+@pytest.mark.slow
+def test_torch_compile_on_cpu_matches_numba():
+    # The CUDA fast path is torch.compile of advance_torch; on the CPU the same compilation (C++ backend)
+    # must reproduce the numba trajectories (minutes of compile time, hence slow).
+    compiled = _run(9, config=SolverConfig(backend=Backend.TORCH_COMPILE))
+    reference = _run(9)
+    assert compiled.backend == "torch-compile", compiled.note
+    assert torch.equal(compiled.switched, reference.switched)
+    np.testing.assert_allclose(compiled.final_magnetisation.numpy(), reference.final_magnetisation.numpy(), atol=1e-8)
