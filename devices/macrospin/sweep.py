@@ -32,6 +32,7 @@ __all__ = [
     "write_switching_csv",
     "crossing_voltages",
     "peak_pulse_width_s",
+    "jitter_average",
     "plot_switching_map",
 ]
 
@@ -108,9 +109,9 @@ def _check_grid(name: str, values: Sequence[float], *, positive: bool) -> tuple[
     if not grid:
         raise ValueError(f"switching_map: {name} is empty; give at least one value")
     for value in grid:
-        if not math.isfinite(value) or (positive and value <= 0) or (not positive and value < 0):
-            raise ValueError(f"switching_map: {name} contains {value!r}; expected finite values "
-                             + ("> 0" if positive else ">= 0"))
+        if not math.isfinite(value) or (positive and value <= 0):
+            raise ValueError(f"switching_map: {name} contains {value!r}; expected finite values"
+                             + (" > 0" if positive else ""))
     return grid
 
 
@@ -132,7 +133,7 @@ def switching_map(
 
     Args:
         params: nominal device parameters.
-        voltages_V: pulse amplitudes (V), >= 0.
+        voltages_V: pulse amplitudes (V); negative ones raise the anisotropy (no switching).
         pulse_widths_s: pulse widths (FWHM, s), > 0.
         n_trials: pulses per cell and device.
         generator: explicit ``torch.Generator`` (one Philox key is drawn).
@@ -252,6 +253,47 @@ def peak_pulse_width_s(pulse_widths_s: Sequence[float], probability: Sequence[fl
     if curvature >= 0:
         return float(widths[top])
     return float(np.clip(-slope / (2 * curvature), widths[low], widths[high - 1]))
+
+
+def jitter_average(
+    thermal: SwitchingMap, voltages_V: Sequence[float], pulse_jitter_V: float, *, device: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """P(V, t) of the jittered device from a thermal-only map: the Gaussian average over the amplitude.
+
+    Because the per-pulse jitter shifts the effective amplitude of the whole pulse, it changes both
+    whether precession engages *and* its frequency, so P(V, t) = E_delta[P_thermal(V + delta, t)],
+    delta ~ N(0, pulse_jitter_V^2), exactly (docs/macrospin.md shows the sLLG map agreeing with it).
+    One thermal-only sweep thus gives the map for any jitter.
+
+    Args:
+        thermal: map of the thermal-only device (``params.thermal_only()``) on a voltage grid that
+            covers every requested V +- 4 jitter sigmas (strictly increasing voltages).
+        voltages_V: amplitudes at which to evaluate (V).
+        pulse_jitter_V: jitter standard deviation (V), > 0.
+        device: which device of the map.
+
+    Returns:
+        (probability, variance), each (n_voltages, n_widths): the average and its variance from the
+        binomial errors of the thermal map (for goodness-of-fit tests).
+    """
+    grid = np.asarray(thermal.voltages_V, dtype=float)
+    targets = np.asarray(voltages_V, dtype=float).reshape(-1)
+    if grid.size < 3 or np.any(np.diff(grid) <= 0):
+        raise ValueError("jitter_average: the thermal map needs >= 3 strictly increasing voltages")
+    if not pulse_jitter_V > 0:
+        raise ValueError(f"jitter_average: pulse_jitter_V={pulse_jitter_V} must be > 0")
+    low, high = targets.min() - 4 * pulse_jitter_V, targets.max() + 4 * pulse_jitter_V
+    if grid[0] > low or grid[-1] < high:
+        raise ValueError(f"jitter_average: the thermal map covers {grid[0]:.3g}..{grid[-1]:.3g} V; "
+                         f"these voltages need {low:.3g}..{high:.3g} V (V +- 4 sigma)")
+    from scipy.stats import norm
+
+    # Trapezoid weights of the Gaussian on the (possibly uneven) grid, normalised to one.
+    spacing = np.gradient(grid)
+    weights = norm.pdf(grid[None, :], targets[:, None], pulse_jitter_V) * spacing[None, :]
+    weights /= weights.sum(axis=1, keepdims=True)
+    p = thermal.probability[device]
+    return weights @ p, (weights**2) @ (p * (1 - p) / thermal.n_trials)
 
 
 def plot_switching_map(switching: SwitchingMap, path: str | os.PathLike, *, title: str = "") -> None:

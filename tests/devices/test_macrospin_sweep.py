@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import scipy.stats
 import torch
 
 from devices.card import default_card
@@ -112,3 +113,29 @@ def test_compact_model_misses_the_width_structure_of_the_full_map():
     widths = np.arange(400, 1201, 100) * 1e-12
     _, fit = _fit_voltage_sweep(PARAMS, voltages, widths, 1000, seed=3)
     assert fit.goodness["p_value"] < 1e-6
+
+
+def _jitter_average_check(thermal_step, thermal_trials, jittered_trials, voltages, widths):
+    from devices.macrospin import jitter_average
+
+    grid = np.round(np.arange(-1.0, 4.0 + 1e-9, thermal_step), 3)
+    thermal = switching_map(PARAMS.thermal_only(), grid, widths, thermal_trials,
+                            generator=torch.Generator().manual_seed(11))
+    jittered = switching_map(PARAMS, voltages, widths, jittered_trials, generator=torch.Generator().manual_seed(12))
+    predicted, variance = jitter_average(thermal, voltages, PARAMS.pulse_jitter_V)
+    p = np.clip(predicted, 1e-9, 1 - 1e-9)
+    z = (jittered.probability[0] - predicted) / np.sqrt(p * (1 - p) / jittered_trials + variance)
+    return float(scipy.stats.chi2.sf(np.sum(z**2), z.size))
+
+
+def test_jittered_map_is_the_gaussian_average_of_the_thermal_map():
+    # The form that describes the whole (V, t) plane: P(V, t) = E[P_thermal(V + delta, t)], delta ~ N(0, jitter^2).
+    # Here on widths where the compact form fails (short pulses at high V, the falling edge of the peak).
+    p_value = _jitter_average_check(0.05, 150, 400, [1.0, 1.5, 2.0, 2.4], [400e-12, 900e-12])
+    assert p_value > 1e-3
+
+
+@pytest.mark.slow
+def test_jittered_map_is_the_gaussian_average_of_the_thermal_map_on_the_full_grid():
+    voltages = np.round(np.arange(0.8, 2.41, 0.2), 2)
+    assert _jitter_average_check(0.025, 800, 1000, voltages, np.arange(400, 1201, 100) * 1e-12) > 1e-3
