@@ -113,8 +113,11 @@ def main() -> None:
     # End to end: a P(V) batch at 700 ps with thermalisation, relaxation, early stop and decisions.
     amplitudes = torch.linspace(0.6, 2.4, n, dtype=torch.float64)
     outcome = simulate_switching(params, amplitudes, 7e-10, generator=torch.Generator().manual_seed(0))
-    rate = _median_rate(lambda: simulate_switching(params, amplitudes, 7e-10, generator=torch.Generator().manual_seed(0)),
-                        n * outcome.n_steps, max(1, args.repeats // 2))
+
+    def end_to_end():
+        simulate_switching(params, amplitudes, 7e-10, generator=torch.Generator().manual_seed(0))
+
+    rate = _median_rate(end_to_end, n * outcome.n_steps, max(1, args.repeats // 2))
     results.append((f"numba simulate_switching end to end ({outcome.n_steps} steps)", rate))
 
     torch.set_num_threads(os.cpu_count() or 1)
