@@ -16,6 +16,17 @@ from devices.card import (
 )
 from devices.endurance import broken_fraction, conductance_drift, endurance_cycles
 from devices.io import Column, DataError, atomic_write, read_bitstream, read_table
+from devices.macrospin import (
+    DeviceVariation,
+    MacrospinParams,
+    SolverConfig,
+    SwitchingMap,
+    TrapezoidPulse,
+    simulate_switching,
+    switching_map,
+    trace_magnetisation,
+    write_switching_csv,
+)
 from devices.mtj import (
     DeviceConductances,
     apply_read_noise,
@@ -58,4 +69,6 @@ __all__ = [
     "first_peak_width_s", "sample_v50_offsets", "switching_probability", "voltage_at_probability",
     "window_10_90_V",
     "DeviceSummary", "summarize",
+    "DeviceVariation", "MacrospinParams", "SolverConfig", "SwitchingMap", "TrapezoidPulse", "simulate_switching",
+    "switching_map", "trace_magnetisation", "write_switching_csv",
 ]
