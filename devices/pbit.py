@@ -8,8 +8,8 @@ state. The compact model (SI units; Phi is the standard normal CDF):
     omega(V) = (pi / half_period) (1 + slope (V - V_ref))
 
 * First factor, engagement: precession reaches the equator only if the anisotropy drop exceeds a
-  threshold. Macrospin thermal noise alone smears that threshold by a few tens of mV (see
-  docs/macrospin.md), far narrower than the ~1 V window measured (paper Fig. 12). We assign the extra
+  threshold. Macrospin thermal noise alone smears that threshold by sigma ~0.07 V, a 10-90 %
+  window of ~0.19 V (sLLG, docs/macrospin.md), five times narrower than the ~1 V window measured (paper Fig. 12). We assign the extra
   spread to per-pulse jitter of the effective anisotropy/voltage (Gaussian, sigma_pulse), which keeps
   consecutive bits independent, and model the device-to-device spread (Fig. 13) as a per-device offset
   of the threshold (``sigma_v50_device_V``).
