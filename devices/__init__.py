@@ -50,6 +50,7 @@ from devices.pbit import (
     first_peak_width_s,
     sample_v50_offsets,
     switching_probability,
+    trimmed_voltages,
     voltage_at_probability,
     window_10_90_V,
 )
@@ -66,7 +67,7 @@ __all__ = [
     "thermal_stability_at", "tmr_at_bias",
     "PAIR_STATES", "PairStatistics", "pair_state_statistics", "probabilistic_pair_conductance",
     "ternary_pair_conductance",
-    "first_peak_width_s", "sample_v50_offsets", "switching_probability", "voltage_at_probability",
+    "first_peak_width_s", "sample_v50_offsets", "switching_probability", "trimmed_voltages", "voltage_at_probability",
     "window_10_90_V",
     "DeviceSummary", "summarize",
     "DeviceVariation", "MacrospinParams", "SolverConfig", "SwitchingMap", "TrapezoidPulse", "simulate_switching",
