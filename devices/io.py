@@ -174,6 +174,12 @@ def read_bitstream(path: str | os.PathLike) -> np.ndarray:
     return bits
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "w", **open_kwargs) -> Iterator[IO]:
     """Open a temporary file beside ``path`` and move it into place only if the block succeeds.
@@ -187,6 +193,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", **open_kwargs) -> Ite
     try:
         with os.fdopen(handle_fd, mode, **open_kwargs) as handle:
             yield handle
+        os.chmod(temporary, 0o666 & ~_current_umask())  # mkstemp creates 0600; give the usual permissions
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -132,3 +132,31 @@ def test_bitstream_on_cuda(card):
     again = devices.generate_bitstream(card, 100000, generator=torch.Generator(device="cuda").manual_seed(4),
                                        device_variation=False)
     assert torch.equal(result.bits, again.bits)
+
+
+def test_lane_thresholds_are_exact_at_the_edges(monkeypatch):
+    import devices.bitstream as bitstream
+
+    card = devices.default_card()
+    for probability, expected in ((0.0, 0), (1.0, 4000)):
+        monkeypatch.setattr(bitstream, "switching_probability",
+                            lambda *args, p=probability, **kwargs: torch.full((1,), p, dtype=torch.float64))
+        result = devices.generate_bitstream(card, 4000, generator=torch.Generator().manual_seed(1),
+                                            device_variation=False)
+        assert int(result.bits.sum()) == expected
+
+
+def test_conductance_path_and_analytic_misread_path_agree_in_law():
+    """With a tiny margin, read errors happen; both read paths must give the same error rate."""
+    card = devices.default_card()
+    noisy = dataclasses.replace(card, data_bit=dataclasses.replace(card.data_bit, read_noise_ln=0.15))
+    n_bits = 200000
+    sampled = devices.generate_bitstream(noisy, n_bits, generator=torch.Generator().manual_seed(2),
+                                         device_variation=False, with_conductance=True)
+    # Same seed: the same device (its conductances are drawn before the read paths diverge).
+    analytic = devices.generate_bitstream(noisy, n_bits, generator=torch.Generator().manual_seed(2),
+                                          device_variation=False)
+    assert sampled.read_errors > 100 and analytic.read_errors > 100
+    # Two binomial counts with the same rate: their difference within 5 standard errors.
+    rate = (sampled.read_errors + analytic.read_errors) / (2 * n_bits)
+    assert abs(sampled.read_errors - analytic.read_errors) < 5 * math.sqrt(2 * n_bits * rate * (1 - rate))

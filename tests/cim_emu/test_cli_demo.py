@@ -1,0 +1,23 @@
+"""``cim-emu demo``: stages write an HTML report atomically."""
+
+from __future__ import annotations
+
+from cim_emu.cli import main
+
+
+def test_demo_device_stage_writes_report(tmp_path, capsys):
+    out = tmp_path / "report"
+    assert main(["demo", "--out", str(out), "--stages", "device"]) == 0
+    index = (out / "index.html").read_text()
+    assert "fig11_pulse_width.png" in index and (out / "device" / "fig11_pulse_width.png").is_file()
+    assert "v50" in capsys.readouterr().out
+    assert [p.name for p in tmp_path.iterdir()] == ["report"]  # no staging directory left behind
+
+
+def test_demo_unknown_stage_is_exit_2_and_leaves_old_report(tmp_path, capsys):
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "index.html").write_text("old")
+    assert main(["demo", "--out", str(out), "--stages", "nope"]) == 2
+    assert "unknown stage" in capsys.readouterr().err
+    assert (out / "index.html").read_text() == "old"
