@@ -1,8 +1,6 @@
 """Crossbars, stochastic layers, energy model, randomness suite and the CLI of cim-emu."""
 
-from cim_emu.config import CrossbarConfig, ReadNoiseModel, WritePulse
 from cim_emu.counters import COUNTER_FIELDS, OpCounts, record, track_ops
-from cim_emu.crossbar_linear import CrossbarLinear, hardware_aware_linear
 from cim_emu.energy import (
     EndToEndReport,
     EnergyConfig,
@@ -23,12 +21,6 @@ from cim_emu.energy import (
     price_op_counts,
     save_energy_config,
 )
-from cim_emu.kernels import MaskBackend, keep_masks, keep_thresholds, masked_mvm
-from cim_emu.layout import TileLayout
-from cim_emu.mc_dropconnect import MCDropConnectLinear
-from cim_emu.regression import RegressionConfig, RegressionResult, plot_regression, run_regression
-from cim_emu.tile import CrossbarTile, ProbabilisticTile
-from cim_emu.trng_noise import TRNGGaussianNoise
 
 __all__ = ["COUNTER_FIELDS", "OpCounts", "record", "track_ops"]
 __all__ += [
@@ -51,6 +43,34 @@ __all__ += [
     "price_op_counts",
     "save_energy_config",
 ]
+# The crossbar layers load torch and numba: imported on first use, so ``cim-emu --help`` stays fast.
+_LAZY = {
+    "cim_emu.config": ("CrossbarConfig", "ReadNoiseModel", "WritePulse"),
+    "cim_emu.crossbar_linear": ("CrossbarLinear", "hardware_aware_linear"),
+    "cim_emu.kernels": ("MaskBackend", "keep_masks", "keep_thresholds", "masked_mvm"),
+    "cim_emu.layout": ("TileLayout",),
+    "cim_emu.mc_dropconnect": ("MCDropConnectLinear",),
+    "cim_emu.regression": ("RegressionConfig", "RegressionResult", "run_regression", "plot_regression"),
+    "cim_emu.tile": ("CrossbarTile", "ProbabilisticTile"),
+    "cim_emu.trng_noise": ("TRNGGaussianNoise",),
+}
+_LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name: str):
+    if name in _LAZY_NAMES:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'cim_emu' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_NAMES))
+
+
 __all__ += [
     "CrossbarConfig", "ReadNoiseModel", "WritePulse",
     "CrossbarLinear", "hardware_aware_linear", "MCDropConnectLinear",

@@ -113,6 +113,9 @@ class CrossbarConfig:
                 or not math.isfinite(self.adc_range_cells) or self.adc_range_cells <= 0):
             _fail("adc_range_cells", f"must be a finite number > 0 (an ADC range of {self.adc_range_cells!r} "
                                      "converts nothing); use e.g. 16.0, or None for an unclipped ADC")
+        if self.adc_bits is not None and self.adc_range_cells is None:
+            _fail("adc_range_cells", f"a {self.adc_bits}-bit ADC needs a full scale: set adc_range_cells "
+                                     "(e.g. 16.0), or adc_bits=None for an ideal ADC")
         for field in ("array_rows", "array_cols"):
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

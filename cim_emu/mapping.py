@@ -22,7 +22,8 @@ def check_weight(weight: torch.Tensor, name: str = "weight") -> None:
     bad = ~torch.isfinite(weight.detach())
     if bool(bad.any()):
         row, column = (int(i) for i in torch.nonzero(bad)[0])
-        raise ValueError(f"{name}: entry ({row}, {column}) is {float(weight[row, column])}; weights must be finite "
+        value = float(weight.detach()[row, column])
+        raise ValueError(f"{name}: entry ({row}, {column}) is {value}; weights must be finite "
                          "(check the training run that produced them, e.g. a diverged loss)")
 
 

@@ -111,7 +111,7 @@ class MCDropConnectLinear(AnalogLinearBase):
             self.pulse = WritePulse(**state["pulse"])
 
     # ---------------------------------------------------------------------------------------------- forward
-    def forward(self, inputs: torch.Tensor, *, generator: torch.Generator, n_samples: int | None = None
+    def forward(self, inputs: torch.Tensor, *, generator: torch.Generator | None = None, n_samples: int | None = None
                 ) -> torch.Tensor:
         """MC-dropconnect forward pass.
 

@@ -208,8 +208,8 @@ class CrossbarTile(_TileBase):
         else:
             slices = slice_codes(codes, config.weight_bits)
             plus_parallel, minus_parallel = pair_device_states(slices)
-            plus = torch.where(plus_parallel, g_p, g_ap).to(torch.float64)
-            minus = torch.where(minus_parallel, g_p, g_ap).to(torch.float64)
+            levels = torch.tensor([g_ap, g_p], dtype=torch.float64, device=weight.device)
+            plus, minus = levels[plus_parallel.long()], levels[minus_parallel.long()]
         if config.device_variation:
             generator = _require_generator(generator, "programming with device_variation=True")
             shape = (2,) + tuple(plus.shape)
@@ -395,7 +395,7 @@ class ProbabilisticTile(_TileBase):
             offsets = devices.sample_v50_offsets(card.p_bit, shape, generator=threshold_generator,
                                                  dtype=torch.float64)
         else:
-            data = torch.where(data_parallel, g_p, g_ap).to(torch.float64)
+            data = torch.tensor([g_ap, g_p], dtype=torch.float64, device=weight.device)[data_parallel.long()]
             pbit_parallel = torch.full(shape, g_p, dtype=torch.float64)
             pbit_antiparallel = torch.full(shape, g_ap, dtype=torch.float64)
             offsets = torch.zeros(shape, dtype=torch.float64)
