@@ -17,6 +17,7 @@ many cells is Gaussian to a very good approximation; ``PER_CELL`` draws every ce
 The variance GEMM runs in bfloat16 for float32 inputs (relative error of the variance ~1e-3, far below the
 uncertainty of the fitted read-noise level); float64 inputs keep float64 throughout.
 
+A tile is an inference device: its outputs carry no gradient (training runs the layers' float path).
 Programming draws device-to-device and array-to-array variation once, from the generator given to
 ``program``; a forward pass derives its own streams (masks, read noise) from the generator given to it, so
 changing the number of read-noise draws never changes the masks, and vice versa.
@@ -31,7 +32,7 @@ from torch import nn
 
 import devices
 from cim_emu.config import CrossbarConfig, ReadNoiseModel, WritePulse
-from cim_emu.converters import adc_quantize, dac_quantize, input_scale
+from cim_emu.converters import input_scale, signed_levels
 from cim_emu.counters import record
 from cim_emu.ir_drop import checked_first_order_conductance
 from cim_emu.kernels.masked_mvm import (
@@ -93,7 +94,7 @@ class _TileBase(nn.Module):
 
     def _calibrated(self, outputs: torch.Tensor) -> torch.Tensor:
         """Apply the digital per-output gain and offset (identity until :meth:`calibrate`)."""
-        return outputs * self.calibration_gain + self.calibration_offset
+        return torch.addcmul(self.calibration_offset, outputs, self.calibration_gain)
 
     def calibrate(self, inputs: torch.Tensor, targets: torch.Tensor) -> None:
         """Fit the digital per-output gain and offset so that the tile's mean output matches ``targets``.
@@ -133,23 +134,44 @@ class _TileBase(nn.Module):
     def _convert_inputs(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(rows, n) digital -> (volts (rows, n), digital pre-scale (rows, 1))."""
         scale = input_scale(inputs, self.config.input_range)
-        return self.full_scale_V * dac_quantize(inputs / scale, self.config.dac_bits), scale
+        normalized = (inputs / scale).clamp_(-1.0, 1.0)
+        bits = self.config.dac_bits
+        if bits is None:
+            return normalized.mul_(self.full_scale_V), scale
+        # dac_quantize's arithmetic, in place on a fresh tensor: round(x L) V / L.
+        levels = signed_levels(bits)
+        return normalized.mul_(levels).round_().mul_(self.full_scale_V / levels), scale
 
     def _digitize(self, currents_A: torch.Tensor) -> torch.Tensor:
-        """ADC per row block and digital sum: (n_row_blocks, rows, columns) A -> (rows, columns) cell units."""
-        converted = adc_quantize(currents_A, self.config.adc_bits, self.adc_full_scale_A)
-        return converted.sum(dim=0) / self.unit_current_A
+        """ADC per row block and digital sum: (n_row_blocks, rows, columns) A -> (rows, columns) cell units.
 
-    def _column_noise(self, volts_blocks: torch.Tensor, variance_blocks: torch.Tensor,
-                      generator: torch.Generator, repeat: int = 1) -> torch.Tensor:
-        """Gaussian column noise (A) with variance sum_i v_i^2 Var_i, fresh for each of ``repeat`` samples."""
-        low = torch.bfloat16 if volts_blocks.dtype in (torch.float32, torch.bfloat16, torch.float16) \
-            else volts_blocks.dtype
-        variance = torch.bmm(volts_blocks.square().to(low), variance_blocks.to(low)).to(volts_blocks.dtype)
+        Works in place on ``currents_A`` (the tile path carries no gradient).
+        """
+        full_scale, bits = self.adc_full_scale_A, self.config.adc_bits
+        if full_scale is not None:
+            currents_A.clamp_(-full_scale, full_scale)
+            if bits is not None:
+                step = full_scale / signed_levels(bits)
+                currents_A.div_(step).round_().mul_(step)
+        summed = currents_A[0] if currents_A.shape[0] == 1 else currents_A.sum(dim=0)
+        return summed.div_(self.unit_current_A)
+
+    def _add_column_noise(self, currents_A: torch.Tensor, volts_blocks: torch.Tensor, variance_blocks: torch.Tensor,
+                          generator: torch.Generator, repeat: int = 1) -> None:
+        """Add Gaussian column noise (A) of variance sum_i v_i^2 Var_i in place, fresh for each of ``repeat``
+        samples; the variance GEMM runs in the dtype of ``variance_blocks`` (bfloat16 for float32 tiles)."""
+        low = variance_blocks.dtype
+        # Both factors are >= 0, so the variance is too: no clamping before the square root.
+        std = torch.bmm(volts_blocks.square().to(low), variance_blocks).to(currents_A.dtype).sqrt_()
         if repeat > 1:
-            variance = variance.repeat(1, repeat, 1)
-        noise = torch.randn(variance.shape, generator=generator, device=variance.device, dtype=variance.dtype)
-        return variance.clamp_min(0).sqrt_() * noise
+            std = std.repeat(1, repeat, 1)
+        noise = torch.randn(std.shape, generator=generator, device=std.device, dtype=std.dtype)
+        currents_A.addcmul_(noise, std)
+
+    @staticmethod
+    def _variance_dtype(dtype: torch.dtype) -> torch.dtype:
+        # bfloat16 halves the variance GEMM on CPUs with bf16 units and on GPUs; float64 tiles stay exact.
+        return dtype if dtype == torch.float64 else torch.bfloat16
 
     def _load_from_state_dict(self, *args, **kwargs):
         super()._load_from_state_dict(*args, **kwargs)
@@ -245,10 +267,11 @@ class CrossbarTile(_TileBase):
         variance = self.read_variance_factor * (plus_effective.square() + minus_effective.square())
         dtype = self.conductance_plus_S.dtype
         self.effective_S = self.layout.to_blocks(difference.reshape(columns, -1)).to(dtype)
-        self.variance_S2 = self.layout.to_blocks(variance.reshape(columns, -1)).to(dtype)
+        self.variance_S2 = self.layout.to_blocks(variance.reshape(columns, -1)).to(self._variance_dtype(dtype))
         self.read_factor_plus = plus_effective.to(dtype)
         self.read_factor_minus = minus_effective.to(dtype)
 
+    @torch.no_grad()
     def forward(self, inputs: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
         """Analog MVM of every input row.
 
@@ -273,12 +296,12 @@ class CrossbarTile(_TileBase):
         else:
             currents = torch.bmm(volts_blocks, self.effective_S)
             if config.read_noise:
-                currents = currents + self._column_noise(volts_blocks, self.variance_S2, noise_generator)
+                self._add_column_noise(currents, volts_blocks, self.variance_S2, noise_generator)
         sums = self._digitize(currents).reshape(n_rows, layout.n_slices, layout.out_features)
         significance = slice_significance(layout.n_slices, dtype=sums.dtype, device=sums.device)
         combined = (sums * significance[:, None]).sum(dim=1) if layout.n_slices > 1 else sums[:, 0]
         layout.record_mvms(n_rows, 2 * layout.n_columns * layout.in_features)
-        return self._calibrated(combined * scale * (self.weight_scale / self.levels))
+        return self._calibrated(combined.mul_(scale).mul_(self.weight_scale / self.levels))
 
     def expected_output(self, inputs: torch.Tensor) -> torch.Tensor:
         """Mean over read noise of the pre-ADC output, digital units, calibration applied (no bias).
@@ -439,7 +462,7 @@ class ProbabilisticTile(_TileBase):
                                                 + (1 - keep) * dropped_pbit.square())
         self.dropped_S = self.layout.to_blocks(dropped).to(dtype)
         self.kept_minus_dropped_S = kept_minus_dropped.to(dtype)
-        self.variance_S2 = self.layout.to_blocks(variance).to(dtype)
+        self.variance_S2 = self.layout.to_blocks(variance).to(self._variance_dtype(dtype))
         self.data_effective_S, self.kept_pbit_S, self.dropped_pbit_S = data.to(dtype), kept_pbit.to(dtype), \
             dropped_pbit.to(dtype)
 
@@ -449,6 +472,7 @@ class ProbabilisticTile(_TileBase):
         weights, which are never pulsed)."""
         return threshold_probabilities(self.thresholds)
 
+    @torch.no_grad()
     def forward(self, inputs: torch.Tensor, *, generator: torch.Generator, n_samples: int = 1) -> torch.Tensor:
         """MC-dropconnect MVMs: fresh p-bit pulses for every input row and sample.
 
@@ -476,8 +500,7 @@ class ProbabilisticTile(_TileBase):
                                 n_samples=n_samples, block_rows=layout.block_rows)
             currents = masked.transpose(0, 1) + torch.bmm(volts_blocks, self.dropped_S).repeat(1, n_samples, 1)
             if config.read_noise:
-                currents = currents + self._column_noise(volts_blocks, self.variance_S2, noise_generator,
-                                                         repeat=n_samples)
+                self._add_column_noise(currents, volts_blocks, self.variance_S2, noise_generator, repeat=n_samples)
         outputs = self._calibrated(self._digitize(currents) * scale.repeat(n_samples, 1) * self.weight_scale)
         n_rows = batch * n_samples
         layout.record_mvms(n_rows, 2 * layout.out_features * layout.in_features)
