@@ -140,10 +140,11 @@ class MCDropConnectLinear(AnalogLinearBase):
         return outputs.reshape(samples, *leading, self.out_features)
 
     def _ideal_mean(self, flat: torch.Tensor) -> torch.Tensor:
-        """(P * W_q) x_q with the current keep probabilities, digital units, no bias."""
+        """(P * W_q) x_q with the current keep probabilities, digital units, no bias; differentiable like the
+        training path (straight-through rounding)."""
         scale = input_scale(flat, self.config.input_range)
-        normalized = dac_quantize(flat / scale, self.config.dac_bits)
-        codes, weight_scale, _ = quantize_weights(self.weight.detach(), 1)
+        normalized = dac_quantize(flat / scale, self.config.dac_bits, straight_through=True)
+        codes, weight_scale, _ = quantize_weights(self.weight, 1, straight_through=True)
         keep = threshold_probabilities(self._thresholds()).to(flat.dtype)
         return (normalized @ (keep * codes).T) * scale * weight_scale
 
@@ -168,8 +169,9 @@ class MCDropConnectLinear(AnalogLinearBase):
         """Exact mean of the output over the masks (and read noise): (P * W) x + b with the deployed P.
 
         On a programmed tile in eval mode this is the mean of the pre-ADC analog result with the programmed
-        conductances; otherwise that of the float path, ``(P * W_q) x_q + b`` with the quantised weights and
-        DAC-converted inputs. The ADC's rounding (at most half a step per row block) is not included.
+        conductances (no gradient); otherwise that of the float path, ``(P * W_q) x_q + b`` with the quantised
+        weights and DAC-converted inputs, differentiable like the training path (e.g. to train a zero-mean
+        noise layer). The ADC's rounding (at most half a step per row block) is not included.
 
         Args:
             inputs: (..., in_features).
@@ -180,5 +182,5 @@ class MCDropConnectLinear(AnalogLinearBase):
         flat, leading = self._flatten(inputs)
         outputs = self.tile.expected_output(flat) if self._use_tile() else self._ideal_mean(flat)
         if self.bias is not None:
-            outputs = outputs + self.bias.detach()
+            outputs = outputs + self.bias
         return outputs.reshape(*leading, self.out_features)

@@ -303,6 +303,7 @@ class CrossbarTile(_TileBase):
         layout.record_mvms(n_rows, 2 * layout.n_columns * layout.in_features)
         return self._calibrated(combined.mul_(scale).mul_(self.weight_scale / self.levels))
 
+    @torch.no_grad()
     def expected_output(self, inputs: torch.Tensor) -> torch.Tensor:
         """Mean over read noise of the pre-ADC output, digital units, calibration applied (no bias).
 
@@ -508,6 +509,7 @@ class ProbabilisticTile(_TileBase):
         record(pbit_pulses=n_rows * pulsed, pbit_resets=n_rows * pulsed)
         return outputs
 
+    @torch.no_grad()
     def expected_output(self, inputs: torch.Tensor) -> torch.Tensor:
         """Exact mean over masks and read noise of the pre-ADC output, in digital units (no bias).
 

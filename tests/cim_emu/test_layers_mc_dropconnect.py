@@ -114,3 +114,13 @@ def test_multi_bit_weights_are_refused(card):
         MCDropConnectLinear(4, 3, config=CrossbarConfig(weight_bits=2), card=card)
     with pytest.raises(ValueError, match="pulse: expected a WritePulse"):
         MCDropConnectLinear(4, 3, card=card, pulse=1.5)
+
+
+def test_float_path_expected_output_is_differentiable(card, torch_generator):
+    # A zero-mean noise layer subtracts its exact mean during training: gradients must flow through it.
+    layer = _layer(card)
+    inputs = torch.randn(5, 40, generator=torch_generator, requires_grad=True)
+    residual = layer(inputs, generator=torch_generator, n_samples=8) - layer.expected_output(inputs)
+    residual.square().mean().backward()
+    assert float(layer.weight.grad.abs().sum()) > 0 and float(inputs.grad.abs().sum()) > 0
+    assert layer.bias.grad.abs().max() < 1e-6  # the bias cancels in sample - mean
