@@ -21,6 +21,20 @@ from cim_emu.energy import (
     price_op_counts,
     save_energy_config,
 )
+from cim_emu.randomness import (
+    BitFormat,
+    SequencesAnalysis,
+    SuiteConfig,
+    SuiteReport,
+    TestResult,
+    TRNGQuality,
+    analyse_sequences,
+    assess_quality,
+    plot_trng_summary,
+    read_bits,
+    run_suite,
+    run_suite_many,
+)
 
 __all__ = ["COUNTER_FIELDS", "OpCounts", "record", "track_ops"]
 __all__ += [
@@ -42,6 +56,20 @@ __all__ += [
     "pdnn_report",
     "price_op_counts",
     "save_energy_config",
+]
+__all__ += [
+    "BitFormat",
+    "SequencesAnalysis",
+    "SuiteConfig",
+    "SuiteReport",
+    "TestResult",
+    "TRNGQuality",
+    "analyse_sequences",
+    "assess_quality",
+    "plot_trng_summary",
+    "read_bits",
+    "run_suite",
+    "run_suite_many",
 ]
 # The crossbar layers load torch and numba: imported on first use, so ``cim-emu --help`` stays fast.
 _LAZY = {

@@ -16,6 +16,17 @@ from devices.card import (
 )
 from devices.endurance import broken_fraction, conductance_drift, endurance_cycles
 from devices.io import Column, DataError, atomic_write, read_bitstream, read_table
+from devices.macrospin import (
+    DeviceVariation,
+    MacrospinParams,
+    SolverConfig,
+    SwitchingMap,
+    TrapezoidPulse,
+    simulate_switching,
+    switching_map,
+    trace_magnetisation,
+    write_switching_csv,
+)
 from devices.mtj import (
     DeviceConductances,
     apply_read_noise,
@@ -39,6 +50,7 @@ from devices.pbit import (
     first_peak_width_s,
     sample_v50_offsets,
     switching_probability,
+    trimmed_voltages,
     voltage_at_probability,
     window_10_90_V,
 )
@@ -55,7 +67,9 @@ __all__ = [
     "thermal_stability_at", "tmr_at_bias",
     "PAIR_STATES", "PairStatistics", "pair_state_statistics", "probabilistic_pair_conductance",
     "ternary_pair_conductance",
-    "first_peak_width_s", "sample_v50_offsets", "switching_probability", "voltage_at_probability",
+    "first_peak_width_s", "sample_v50_offsets", "switching_probability", "trimmed_voltages", "voltage_at_probability",
     "window_10_90_V",
     "DeviceSummary", "summarize",
+    "DeviceVariation", "MacrospinParams", "SolverConfig", "SwitchingMap", "TrapezoidPulse", "simulate_switching",
+    "switching_map", "trace_magnetisation", "write_switching_csv",
 ]

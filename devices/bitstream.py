@@ -24,7 +24,7 @@ import torch
 from devices._tensor import require_generator
 from devices.card import DeviceCard
 from devices.mtj import apply_read_noise, sample_device_conductances
-from devices.pbit import sample_v50_offsets, switching_probability
+from devices.pbit import sample_v50_offsets, switching_probability, trimmed_voltages
 
 __all__ = ["WriteMode", "BitstreamResult", "generate_bitstream"]
 
@@ -61,7 +61,7 @@ class BitstreamResult:
 def generate_bitstream(card: DeviceCard, n_bits: int, *, mode: WriteMode = WriteMode.RESET,
                        generator: torch.Generator, n_devices: int = 1, voltage_V: float | None = None,
                        pulse_width_s: float | None = None, device_variation: bool = True,
-                       with_conductance: bool = False) -> BitstreamResult:
+                       trim_to_half: bool = False, with_conductance: bool = False) -> BitstreamResult:
     """Simulate ``n_devices`` p-bits each producing ``n_bits`` bits.
 
     Args:
@@ -73,6 +73,9 @@ def generate_bitstream(card: DeviceCard, n_bits: int, *, mode: WriteMode = Write
         voltage_V: pulse amplitude (the card's write voltage unless given).
         pulse_width_s: pulse width (the card's unless given).
         device_variation: draw each device's threshold offset (paper Fig. 13); False uses the median device.
+        trim_to_half: set each device's pulse amplitude to its own 50 % point (the paper's configuration step:
+            "the pulse duration and amplitude with a 50 % mean switching probability were used"), ignoring
+            ``voltage_V``. Without it, device variation biases every device's stream.
         with_conductance: also return the read conductance of every bit (memory: 4 bytes per bit).
 
     Returns:
@@ -88,6 +91,8 @@ def generate_bitstream(card: DeviceCard, n_bits: int, *, mode: WriteMode = Write
     width = card.p_bit.pulse_width_s if pulse_width_s is None else pulse_width_s
     offsets = (sample_v50_offsets(card.p_bit, n_devices, generator=generator, dtype=torch.float64)
                if device_variation else torch.zeros(n_devices, dtype=torch.float64, device=device))
+    if trim_to_half:
+        voltage = trimmed_voltages(card.p_bit, offsets, 0.5, width)
     probabilities = switching_probability(card.p_bit, voltage, width, v50_offset_V=offsets).to(device)
     levels = sample_device_conductances(card.data_bit, n_devices, generator=generator, dtype=torch.float64)
     reference = 0.5 * (levels.parallel_S + levels.antiparallel_S)

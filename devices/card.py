@@ -101,8 +101,8 @@ class PBitParams:
     Attributes:
         v50_V: voltage at which precession engages for half of the pulses (population median device).
         sigma_pulse_V: per-pulse spread of the engagement threshold (V). Macrospin thermal noise alone gives a
-            window of a few tens of mV; the measured ~1 V window needs per-pulse anisotropy / voltage jitter,
-            which this parameter carries (see docs/devices.md).
+            10-90 % window of ~0.19 V (sigma ~0.07 V, docs/macrospin.md); the measured ~1 V window needs
+            per-pulse anisotropy / voltage jitter, which this parameter carries (see docs/devices.md).
         sigma_v50_device_V: device-to-device spread of the threshold (V), the array variation of Fig. 13.
         half_period_s: half the precession period at ``reference_voltage_V`` (s); ~ pi / (gamma B_x).
         dephasing_time_s: decay time of the ensemble oscillation of P with pulse width (s).

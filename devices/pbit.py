@@ -8,11 +8,11 @@ state. The compact model (SI units; Phi is the standard normal CDF):
     omega(V) = (pi / half_period) (1 + slope (V - V_ref))
 
 * First factor, engagement: precession reaches the equator only if the anisotropy drop exceeds a
-  threshold. Macrospin thermal noise alone smears that threshold by a few tens of mV (see
-  docs/macrospin.md), far narrower than the ~1 V window measured (paper Fig. 12). We assign the extra
-  spread to per-pulse jitter of the effective anisotropy/voltage (Gaussian, sigma_pulse), which keeps
-  consecutive bits independent, and model the device-to-device spread (Fig. 13) as a per-device offset
-  of the threshold (``sigma_v50_device_V``).
+  threshold. Macrospin thermal noise alone smears that threshold by sigma ~0.07 V, a 10-90 %
+  window of ~0.19 V (sLLG, docs/macrospin.md), five times narrower than the ~1 V window measured
+  (paper Fig. 12). We assign the extra spread to per-pulse jitter of the effective anisotropy/voltage
+  (Gaussian, sigma_pulse), which keeps consecutive bits independent, and model the device-to-device
+  spread (Fig. 13) as a per-device offset of the threshold (``sigma_v50_device_V``).
 * Second factor, timing: out-of-plane magnetisation at pulse end ~ -cos(omega t) exp(-t / tau) plus a
   thermal spread sigma_mz; the device ends in the far hemisphere with that probability. This gives the
   damped oscillation in pulse width (first peak just before half a period; P -> 1/2 of the engaged
@@ -28,8 +28,8 @@ import torch
 from devices._tensor import as_tensor, require_generator
 from devices.card import PBitParams
 
-__all__ = ["switching_probability", "sample_v50_offsets", "voltage_at_probability", "first_peak_width_s",
-           "window_10_90_V"]
+__all__ = ["switching_probability", "sample_v50_offsets", "voltage_at_probability", "trimmed_voltages",
+           "first_peak_width_s", "window_10_90_V"]
 
 
 def switching_probability(params: PBitParams, voltage_V, pulse_width_s, *, v50_offset_V=0.0) -> torch.Tensor:
@@ -89,6 +89,33 @@ def voltage_at_probability(params: PBitParams, probability: float, pulse_width_s
             low = middle
         else:
             high = middle
+    return 0.5 * (low + high)
+
+
+def trimmed_voltages(params: PBitParams, v50_offsets_V: torch.Tensor, probability: float = 0.5,
+                     pulse_width_s: float | None = None) -> torch.Tensor:
+    """Per-device pulse amplitudes (V) giving ``probability``: the array's trimming step, vectorised.
+
+    Bisection on [v50 + offset - 8 sigma, v50 + offset + 8 sigma] for every device at once; the result is exact
+    to ~1e-12 V. Raises ``ValueError`` if some device cannot reach ``probability`` at that pulse width.
+    """
+    if not 0 < probability < 1:
+        raise ValueError(f"probability must be in (0, 1), got {probability}")
+    width = params.pulse_width_s if pulse_width_s is None else pulse_width_s
+    offsets = v50_offsets_V.to(torch.float64)
+    low = params.v50_V + offsets - 8 * params.sigma_pulse_V
+    high = params.v50_V + offsets + 8 * params.sigma_pulse_V
+
+    def excess(voltage: torch.Tensor) -> torch.Tensor:
+        return switching_probability(params, voltage, width, v50_offset_V=offsets) - probability
+
+    if bool(torch.any(excess(low) > 0)) or bool(torch.any(excess(high) < 0)):
+        raise ValueError(f"P = {probability} is not reached by every device at pulse width {width:.3g} s")
+    for _ in range(60):
+        middle = 0.5 * (low + high)
+        below = excess(middle) < 0
+        low = torch.where(below, middle, low)
+        high = torch.where(below, high, middle)
     return 0.5 * (low + high)
 
 

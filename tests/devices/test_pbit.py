@@ -160,3 +160,19 @@ def test_conductance_path_and_analytic_misread_path_agree_in_law():
     # Two binomial counts with the same rate: their difference within 5 standard errors.
     rate = (sampled.read_errors + analytic.read_errors) / (2 * n_bits)
     assert abs(sampled.read_errors - analytic.read_errors) < 5 * math.sqrt(2 * n_bits * rate * (1 - rate))
+
+
+def test_trimming_puts_every_device_at_one_half(card):
+    generator = torch.Generator().manual_seed(8)
+    n_bits, n_devices = 100000, 16
+    result = devices.generate_bitstream(card, n_bits, generator=generator, n_devices=n_devices, trim_to_half=True)
+    assert torch.allclose(result.probabilities, torch.full((n_devices,), 0.5, dtype=torch.float64), atol=1e-9)
+    ones = result.bits.double().sum(1)
+    z = (ones - n_bits / 2) / math.sqrt(n_bits / 4)
+    assert float(z.abs().max()) < 5
+    offsets = devices.sample_v50_offsets(card.p_bit, 5, generator=torch.Generator().manual_seed(9),
+                                         dtype=torch.float64)
+    voltages = devices.trimmed_voltages(card.p_bit, offsets, 0.3)
+    for offset, voltage in zip(offsets.tolist(), voltages.tolist(), strict=True):
+        assert voltage == pytest.approx(devices.voltage_at_probability(card.p_bit, 0.3, v50_offset_V=offset),
+                                        abs=1e-9)
