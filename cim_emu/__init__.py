@@ -71,3 +71,39 @@ __all__ += [
     "run_suite",
     "run_suite_many",
 ]
+# The crossbar layers load torch and numba: imported on first use, so ``cim-emu --help`` stays fast.
+_LAZY = {
+    "cim_emu.config": ("CrossbarConfig", "ReadNoiseModel", "WritePulse"),
+    "cim_emu.crossbar_linear": ("CrossbarLinear", "hardware_aware_linear"),
+    "cim_emu.kernels": ("MaskBackend", "keep_masks", "keep_thresholds", "masked_mvm"),
+    "cim_emu.layout": ("TileLayout",),
+    "cim_emu.mc_dropconnect": ("MCDropConnectLinear",),
+    "cim_emu.regression": ("RegressionConfig", "RegressionResult", "run_regression", "plot_regression"),
+    "cim_emu.tile": ("CrossbarTile", "ProbabilisticTile"),
+    "cim_emu.trng_noise": ("TRNGGaussianNoise",),
+}
+_LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name: str):
+    if name in _LAZY_NAMES:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'cim_emu' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_NAMES))
+
+
+__all__ += [
+    "CrossbarConfig", "ReadNoiseModel", "WritePulse",
+    "CrossbarLinear", "hardware_aware_linear", "MCDropConnectLinear",
+    "CrossbarTile", "ProbabilisticTile", "TileLayout",
+    "MaskBackend", "keep_masks", "keep_thresholds", "masked_mvm",
+    "TRNGGaussianNoise",
+    "RegressionConfig", "RegressionResult", "run_regression", "plot_regression",
+]

@@ -1,0 +1,555 @@
+"""Programmed crossbar tiles: conductances drawn from the device layer, and the analog MVM.
+
+An MVM on a tile (per input row):
+
+1. digital pre-scale and input DAC: ``v_i = V_fs * DAC(x_i / s)`` volts (:mod:`cim_emu.converters`);
+2. Kirchhoff summation per pair column and row block: ``I_c = sum_i v_i (G+_ic - G-_ic)`` amperes, with the
+   first-order IR-drop conductances if enabled (:mod:`cim_emu.ir_drop`) and the cycle-to-cycle read noise of
+   every cell (:class:`cim_emu.config.ReadNoiseModel`);
+3. column ADC per row block (full scale ``adc_range_cells * V_fs * (G_P - G_AP)``), digital sum of the row
+   blocks, digital recombination of bit-slices (weights 2^k), digital scale ``s * scale_j / levels``.
+
+With no variation, no noise, no IR drop and ideal converters this is ``x @ W.T`` up to floating-point
+rounding. Read noise (``devices.apply_read_noise``: R -> R exp(e), e ~ N(0, s^2) per read) enters the
+``COLUMN`` model through its exact moments: E[G exp(-e)] = G exp(s^2 / 2) and
+Var = G^2 exp(s^2) (exp(s^2) - 1), summed over the independent cells of a column as v_i^2 Var_i (the sum of
+many cells is Gaussian to a very good approximation; ``PER_CELL`` draws every cell and is the reference).
+The variance GEMM runs in bfloat16 for float32 inputs (relative error of the variance ~1e-3, far below the
+uncertainty of the fitted read-noise level); float64 inputs keep float64 throughout.
+
+A tile is an inference device: its outputs carry no gradient (training runs the layers' float path).
+Programming draws device-to-device and array-to-array variation once, from the generator given to
+``program``; a forward pass derives its own streams (masks, read noise) from the generator given to it, so
+changing the number of read-noise draws never changes the masks, and vice versa.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+import devices
+from cim_emu.config import CrossbarConfig, ReadNoiseModel, WritePulse
+from cim_emu.converters import input_scale, signed_levels
+from cim_emu.counters import record
+from cim_emu.ir_drop import checked_first_order_conductance
+from cim_emu.kernels.masked_mvm import (
+    default_backend,
+    draw_seed,
+    keep_masks,
+    keep_thresholds,
+    masked_mvm,
+    threshold_probabilities,
+)
+from cim_emu.layout import TileLayout
+from cim_emu.mapping import check_weight, pair_device_states, quantize_weights, slice_codes, slice_significance
+
+__all__ = ["CrossbarTile", "ProbabilisticTile", "derived_generator"]
+
+_PER_CELL_CHUNK = 1 << 22   # cells per chunk of the per-cell read-noise reference
+
+
+def derived_generator(generator: torch.Generator, device: torch.device | str) -> torch.Generator:
+    """A fresh generator on ``device`` seeded from ``generator``: one independent stream per noise source."""
+    return torch.Generator(device=device).manual_seed(draw_seed(generator))
+
+
+def _require_generator(generator, what: str) -> torch.Generator:
+    if not isinstance(generator, torch.Generator):
+        raise ValueError(f"{what} is stochastic: pass generator=torch.Generator(device).manual_seed(seed) "
+                         f"(got {type(generator).__name__})")
+    return generator
+
+
+def _check_inputs(inputs: torch.Tensor, in_features: int) -> None:
+    if inputs.dim() != 2 or inputs.shape[1] != in_features:
+        raise ValueError(f"inputs: expected shape (rows, {in_features}), got {tuple(inputs.shape)}")
+
+
+class _TileBase(nn.Module):
+    """Converters, layout and read-noise moments shared by both tile kinds."""
+
+    def __init__(self, in_features: int, out_features: int, n_slices: int, config: CrossbarConfig,
+                 card: devices.DeviceCard):
+        super().__init__()
+        self.config = config
+        self.card = card
+        self.layout = TileLayout(in_features, out_features, n_slices, config.array_rows, config.array_cols)
+        self.full_scale_V = card.data_bit.read_voltage_V if config.dac_voltage_V is None else config.dac_voltage_V
+        # Median conductances at the DAC's full-scale voltage set the digital scale: the designer's nominal.
+        self.conductance_parallel_S, self.conductance_antiparallel_S = devices.conductance_levels(
+            card.data_bit, read_voltage_V=self.full_scale_V)
+        self.unit_current_A = self.full_scale_V * (self.conductance_parallel_S - self.conductance_antiparallel_S)
+        self.adc_full_scale_A = (None if config.adc_range_cells is None
+                                 else config.adc_range_cells * self.unit_current_A)
+        sigma = card.data_bit.read_noise_ln if config.read_noise else 0.0
+        self.read_mean_factor = math.exp(sigma ** 2 / 2)
+        self.read_variance_factor = math.exp(sigma ** 2) * math.expm1(sigma ** 2)
+
+    def _register_calibration(self, out_features: int, dtype, device) -> None:
+        self.register_buffer("calibration_gain", torch.ones(out_features, dtype=dtype, device=device))
+        self.register_buffer("calibration_offset", torch.zeros(out_features, dtype=dtype, device=device))
+
+    def _calibrated(self, outputs: torch.Tensor) -> torch.Tensor:
+        """Apply the digital per-output gain and offset (identity until :meth:`calibrate`)."""
+        return torch.addcmul(self.calibration_offset, outputs, self.calibration_gain)
+
+    def calibrate(self, inputs: torch.Tensor, targets: torch.Tensor) -> None:
+        """Fit the digital per-output gain and offset so that the tile's mean output matches ``targets``.
+
+        The least-squares line per output column (what a CIM macro's column calibration does after
+        programming): it removes the array-to-array gain spread and the mean offset of the pairs, not the
+        cell-by-cell variation.
+
+        Args:
+            inputs: (rows, in_features) calibration inputs.
+            targets: (rows, out_features) the outputs the tile should have on average (no bias).
+        """
+        self.calibration_gain.fill_(1.0)
+        self.calibration_offset.fill_(0.0)
+        with torch.no_grad():
+            measured = self.expected_output(inputs).to(torch.float64)
+            targets = targets.to(torch.float64)
+            centred = measured - measured.mean(dim=0)
+            variance = centred.square().mean(dim=0)
+            covariance = (centred * (targets - targets.mean(dim=0))).mean(dim=0)
+            # A column that does not vary over the calibration set keeps unit gain and only gets an offset.
+            usable = variance > 1e-12 * measured.square().mean(dim=0).clamp_min(1e-300)
+            gain = torch.where(usable, covariance / torch.where(usable, variance, torch.ones_like(variance)),
+                               torch.ones_like(variance))
+            offset = targets.mean(dim=0) - gain * measured.mean(dim=0)
+        self.calibration_gain.copy_(gain)
+        self.calibration_offset.copy_(offset)
+
+    @property
+    def in_features(self) -> int:
+        return self.layout.in_features
+
+    @property
+    def out_features(self) -> int:
+        return self.layout.out_features
+
+    def _convert_inputs(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(rows, n) digital -> (volts (rows, n), digital pre-scale (rows, 1))."""
+        scale = input_scale(inputs, self.config.input_range)
+        normalized = (inputs / scale).clamp_(-1.0, 1.0)
+        bits = self.config.dac_bits
+        if bits is None:
+            return normalized.mul_(self.full_scale_V), scale
+        # dac_quantize's arithmetic, in place on a fresh tensor: round(x L) V / L.
+        levels = signed_levels(bits)
+        return normalized.mul_(levels).round_().mul_(self.full_scale_V / levels), scale
+
+    def _digitize(self, currents_A: torch.Tensor) -> torch.Tensor:
+        """ADC per row block and digital sum: (n_row_blocks, rows, columns) A -> (rows, columns) cell units.
+
+        Works in place on ``currents_A`` (the tile path carries no gradient).
+        """
+        full_scale, bits = self.adc_full_scale_A, self.config.adc_bits
+        if full_scale is not None:
+            currents_A.clamp_(-full_scale, full_scale)
+            if bits is not None:
+                step = full_scale / signed_levels(bits)
+                currents_A.div_(step).round_().mul_(step)
+        summed = currents_A[0] if currents_A.shape[0] == 1 else currents_A.sum(dim=0)
+        return summed.div_(self.unit_current_A)
+
+    def _add_column_noise(self, currents_A: torch.Tensor, volts_blocks: torch.Tensor, variance_blocks: torch.Tensor,
+                          generator: torch.Generator, repeat: int = 1) -> None:
+        """Add Gaussian column noise (A) of variance sum_i v_i^2 Var_i in place, fresh for each of ``repeat``
+        samples; the variance GEMM runs in the dtype of ``variance_blocks`` (bfloat16 for float32 tiles)."""
+        low = variance_blocks.dtype
+        # Both factors are >= 0, so the variance is too: no clamping before the square root.
+        std = torch.bmm(volts_blocks.square().to(low), variance_blocks).to(currents_A.dtype).sqrt_()
+        if repeat > 1:
+            std = std.repeat(1, repeat, 1)
+        noise = torch.randn(std.shape, generator=generator, device=std.device, dtype=std.dtype)
+        currents_A.addcmul_(noise, std)
+
+    @staticmethod
+    def _variance_dtype(dtype: torch.dtype) -> torch.dtype:
+        # bfloat16 halves the variance GEMM on CPUs with bf16 units and on GPUs; float64 tiles stay exact.
+        return dtype if dtype == torch.float64 else torch.bfloat16
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        super()._load_from_state_dict(*args, **kwargs)
+        self._refresh()
+
+    def _refresh(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class CrossbarTile(_TileBase):
+    """A programmed deterministic tile: every weight on ``n_slices`` ternary pairs of data-bits.
+
+    Persistent buffers (state_dict): ``conductance_plus_S`` and ``conductance_minus_S`` (n_slices, out, in), the
+    programmed conductances of the two devices of each pair, and ``weight_scale`` (out,). Everything else is
+    derived from them.
+    """
+
+    def __init__(self, in_features: int, out_features: int, *, config: CrossbarConfig, card: devices.DeviceCard,
+                 dtype: torch.dtype = torch.float32, device=None):
+        super().__init__(in_features, out_features, config.n_slices, config, card)
+        shape = (config.n_slices, out_features, in_features)
+        self.levels = 1 if config.weight_bits is None else 2 ** config.weight_bits - 1
+        self.register_buffer("conductance_plus_S", torch.zeros(shape, dtype=dtype, device=device))
+        self.register_buffer("conductance_minus_S", torch.zeros(shape, dtype=dtype, device=device))
+        self.register_buffer("weight_scale", torch.ones(out_features, dtype=dtype, device=device))
+        self._register_calibration(out_features, dtype, device)
+        for name in ("effective_S", "variance_S2", "read_factor_plus", "read_factor_minus"):
+            self.register_buffer(name, None, persistent=False)
+
+    @classmethod
+    def program(cls, weight: torch.Tensor, *, config: CrossbarConfig, card: devices.DeviceCard,
+                generator: torch.Generator | None) -> CrossbarTile:
+        """Map ``weight`` (out, in) onto pairs and draw the programming variation.
+
+        Args:
+            weight: float weights; NaN/inf are rejected.
+            config: the tile hardware.
+            card: device card (conductances, variation, read noise).
+            generator: source of the device-to-device and array-to-array variation (on any device; the tile
+                lives on ``weight``'s device). May be None only if ``config.device_variation`` is False.
+        """
+        if weight.dim() != 2:
+            raise ValueError(f"weight: expected a 2-D (out_features, in_features) matrix, got {tuple(weight.shape)}")
+        check_weight(weight)
+        out_features, in_features = weight.shape
+        tile = cls(in_features, out_features, config=config, card=card, dtype=weight.dtype, device=weight.device)
+        weight = weight.detach()
+        codes, scale, _ = quantize_weights(weight, config.weight_bits)
+        g_p, g_ap = tile.conductance_parallel_S, tile.conductance_antiparallel_S
+        if config.weight_bits is None:
+            # Ideal analog pairs: G+ - G- proportional to the weight (reference mode, not MTJ-realisable).
+            swing = g_p - g_ap
+            plus = (g_ap + swing * codes.clamp(min=0)).to(torch.float64)[None]
+            minus = (g_ap + swing * (-codes).clamp(min=0)).to(torch.float64)[None]
+            plus_parallel = minus_parallel = None
+        else:
+            slices = slice_codes(codes, config.weight_bits)
+            plus_parallel, minus_parallel = pair_device_states(slices)
+            levels = torch.tensor([g_ap, g_p], dtype=torch.float64, device=weight.device)
+            plus, minus = levels[plus_parallel.long()], levels[minus_parallel.long()]
+        if config.device_variation:
+            generator = _require_generator(generator, "programming with device_variation=True")
+            shape = (2,) + tuple(plus.shape)
+            array_index = tile.layout.array_index(device=generator.device).expand(shape)
+            drawn = devices.sample_device_conductances(card.data_bit, shape, generator=generator,
+                                                       array_index=array_index, read_voltage_V=tile.full_scale_V,
+                                                       dtype=torch.float64)
+            if plus_parallel is None:
+                # Analog reference: the device's lognormal factor scales its programmed conductance.
+                factors = (drawn.parallel_S / g_p).to(plus.device)
+                plus, minus = plus * factors[0], minus * factors[1]
+            else:
+                plus, minus = drawn.select(torch.stack([plus_parallel, minus_parallel]).to(generator.device))
+        tile.conductance_plus_S.copy_(plus.to(weight.device))
+        tile.conductance_minus_S.copy_(minus.to(weight.device))
+        tile.weight_scale.copy_(scale)
+        tile._refresh()
+        record(cell_writes=2 * tile.layout.n_columns * in_features)
+        return tile
+
+    def _refresh(self) -> None:
+        """Derive effective (IR-dropped, read-noise-mean) conductances and noise variances in block layout."""
+        plus = self.conductance_plus_S.to(torch.float64)
+        minus = self.conductance_minus_S.to(torch.float64)
+        if self.config.ir_drop:
+            physical = self.layout.physical_arrays(plus, minus, fill_S=self.conductance_antiparallel_S)
+            plus_effective, minus_effective = self.layout.from_physical(
+                checked_first_order_conductance(physical, self.config.wire_resistance_per_cell_ohm))
+        else:
+            plus_effective, minus_effective = plus, minus
+        columns = self.layout.n_columns
+        difference = (plus_effective - minus_effective) * self.read_mean_factor
+        variance = self.read_variance_factor * (plus_effective.square() + minus_effective.square())
+        dtype = self.conductance_plus_S.dtype
+        self.effective_S = self.layout.to_blocks(difference.reshape(columns, -1)).to(dtype)
+        self.variance_S2 = self.layout.to_blocks(variance.reshape(columns, -1)).to(self._variance_dtype(dtype))
+        self.read_factor_plus = plus_effective.to(dtype)
+        self.read_factor_minus = minus_effective.to(dtype)
+
+    @torch.no_grad()
+    def forward(self, inputs: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Analog MVM of every input row.
+
+        Args:
+            inputs: (rows, in_features) digital inputs.
+            generator: source of the read noise (required when ``config.read_noise``).
+
+        Returns:
+            (rows, out_features) digital outputs (no bias).
+        """
+        _check_inputs(inputs, self.in_features)
+        layout, config = self.layout, self.config
+        n_rows = inputs.shape[0]
+        inputs = inputs.to(self.effective_S.dtype)
+        volts, scale = self._convert_inputs(inputs)
+        volts_blocks = layout.inputs_to_blocks(volts)
+        if config.read_noise:
+            noise_generator = derived_generator(_require_generator(generator, "a tile with read noise"),
+                                                inputs.device)
+        if config.read_noise and config.read_noise_model is ReadNoiseModel.PER_CELL:
+            currents = self._per_cell_currents(volts, noise_generator)
+        else:
+            currents = torch.bmm(volts_blocks, self.effective_S)
+            if config.read_noise:
+                self._add_column_noise(currents, volts_blocks, self.variance_S2, noise_generator)
+        sums = self._digitize(currents).reshape(n_rows, layout.n_slices, layout.out_features)
+        significance = slice_significance(layout.n_slices, dtype=sums.dtype, device=sums.device)
+        combined = (sums * significance[:, None]).sum(dim=1) if layout.n_slices > 1 else sums[:, 0]
+        layout.record_mvms(n_rows, 2 * layout.n_columns * layout.in_features)
+        return self._calibrated(combined.mul_(scale).mul_(self.weight_scale / self.levels))
+
+    @torch.no_grad()
+    def expected_output(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Mean over read noise of the pre-ADC output, digital units, calibration applied (no bias).
+
+        Args:
+            inputs: (rows, in_features).
+
+        Returns:
+            (rows, out_features).
+        """
+        _check_inputs(inputs, self.in_features)
+        layout = self.layout
+        inputs = inputs.to(self.effective_S.dtype)
+        volts, scale = self._convert_inputs(inputs)
+        currents = torch.bmm(layout.inputs_to_blocks(volts), self.effective_S).sum(dim=0) / self.unit_current_A
+        sums = currents.reshape(inputs.shape[0], layout.n_slices, layout.out_features)
+        significance = slice_significance(layout.n_slices, dtype=sums.dtype, device=sums.device)
+        combined = (sums * significance[:, None]).sum(dim=1)
+        return self._calibrated(combined * scale * (self.weight_scale / self.levels))
+
+    def _per_cell_currents(self, volts: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Reference read noise: a fresh lognormal draw of every cell for every input row."""
+        layout = self.layout
+        n_rows = volts.shape[0]
+        cells = layout.n_columns * layout.in_features
+        chunk = max(1, _PER_CELL_CHUNK // cells)
+        currents = volts.new_zeros((layout.n_row_blocks, n_rows, layout.n_columns))
+        block_index = torch.arange(layout.in_features, device=volts.device) // layout.block_rows
+        for start in range(0, n_rows, chunk):
+            stop = min(start + chunk, n_rows)
+            shape = (stop - start,) + tuple(self.read_factor_plus.shape)
+            plus = devices.apply_read_noise(self.card.data_bit, self.read_factor_plus.expand(shape),
+                                            generator=generator)
+            minus = devices.apply_read_noise(self.card.data_bit, self.read_factor_minus.expand(shape),
+                                             generator=generator)
+            difference = (plus - minus).reshape(stop - start, layout.n_columns, layout.in_features)
+            for block in range(layout.n_row_blocks):
+                inputs_in_block = block_index == block
+                currents[block, start:stop] = torch.einsum("rci,ri->rc", difference[..., inputs_in_block],
+                                                           volts[start:stop, inputs_in_block])
+        return currents
+
+
+class ProbabilisticTile(_TileBase):
+    """A programmed MC-dropconnect tile: every ternary weight on a probabilistic differential pair.
+
+    Cell (j, i) pairs a data-bit D (parallel for a positive weight, antiparallel otherwise) with a p-bit B.
+    Before every MVM each p-bit of a non-zero weight is reset to D's state (the pair reads ~0: dropped) and
+    then receives the write pulse, which switches it with its own probability P_ji (its v50 offset
+    included): switched, the pair reads +-(G_P - G_AP) and the weight is kept (``devices.pair``). Zero
+    weights are never pulsed. Masks are independent per cell, input row and sample
+    (:mod:`cim_emu.kernels.masked_mvm`).
+
+    Persistent buffers: ``data_S``, ``pbit_parallel_S``, ``pbit_antiparallel_S`` (out, in) conductances,
+    ``v50_offsets_V`` (out, in), ``keep_probabilities`` (out, in), ``codes`` (out, in) int8 and
+    ``weight_scale`` (out,).
+
+    With IR drop on, the p-bit's conductance in the IR-drop solution is its mean over the mask (a mean-field
+    approximation); the ``COLUMN`` read-noise variance likewise averages the p-bit state. ``PER_CELL`` read
+    noise draws the actual states and is exact.
+    """
+
+    def __init__(self, in_features: int, out_features: int, *, config: CrossbarConfig, card: devices.DeviceCard,
+                 pulse: WritePulse, dtype: torch.dtype = torch.float32, device=None):
+        if config.weight_bits != 1:
+            raise ValueError(f"config.weight_bits: a probabilistic differential pair holds one ternary weight; "
+                             f"set weight_bits=1 (got {config.weight_bits!r})")
+        super().__init__(in_features, out_features, 1, config, card)
+        self.pulse = pulse
+        shape = (out_features, in_features)
+        for name in ("data_S", "pbit_parallel_S", "pbit_antiparallel_S", "v50_offsets_V"):
+            self.register_buffer(name, torch.zeros(shape, dtype=dtype, device=device))
+        self.register_buffer("keep_probabilities", torch.zeros(shape, dtype=torch.float64, device=device))
+        self.register_buffer("codes", torch.zeros(shape, dtype=torch.int8, device=device))
+        self.register_buffer("weight_scale", torch.ones(out_features, dtype=dtype, device=device))
+        self._register_calibration(out_features, dtype, device)
+        for name in ("dropped_S", "kept_minus_dropped_S", "variance_S2", "thresholds", "kept_pbit_S",
+                     "dropped_pbit_S", "data_effective_S"):
+            self.register_buffer(name, None, persistent=False)
+
+    @classmethod
+    def program(cls, weight: torch.Tensor, *, config: CrossbarConfig, card: devices.DeviceCard, pulse: WritePulse,
+                generator: torch.Generator | None) -> ProbabilisticTile:
+        """Write the data-bits of ternary ``weight`` and draw conductance and p-bit threshold variation.
+
+        Args:
+            weight: (out, in) float weights (quantised to ternary with a per-output scale).
+            config: tile hardware (``weight_bits`` must be 1).
+            card: device card.
+            pulse: the write pulse every sample applies to the p-bits.
+            generator: source of the programming variation (None only without device variation).
+        """
+        if weight.dim() != 2:
+            raise ValueError(f"weight: expected a 2-D (out_features, in_features) matrix, got {tuple(weight.shape)}")
+        check_weight(weight)
+        out_features, in_features = weight.shape
+        tile = cls(in_features, out_features, config=config, card=card, pulse=pulse, dtype=weight.dtype,
+                   device=weight.device)
+        codes, scale, _ = quantize_weights(weight.detach(), 1)
+        data_parallel = codes > 0
+        g_p, g_ap = tile.conductance_parallel_S, tile.conductance_antiparallel_S
+        shape = (out_features, in_features)
+        if config.device_variation:
+            generator = _require_generator(generator, "programming with device_variation=True")
+            # Separate streams: the number of conductance draws never shifts the p-bit thresholds.
+            conductance_generator = derived_generator(generator, generator.device)
+            threshold_generator = derived_generator(generator, generator.device)
+            array_index = tile.layout.array_index(device=generator.device)[0].expand((2,) + shape)
+            drawn = devices.sample_device_conductances(card.data_bit, (2,) + shape, generator=conductance_generator,
+                                                       array_index=array_index, read_voltage_V=tile.full_scale_V,
+                                                       dtype=torch.float64)
+            data = drawn.select(torch.stack([data_parallel.to(generator.device)] * 2))[0]
+            pbit_parallel, pbit_antiparallel = drawn.parallel_S[1], drawn.antiparallel_S[1]
+            offsets = devices.sample_v50_offsets(card.p_bit, shape, generator=threshold_generator,
+                                                 dtype=torch.float64)
+        else:
+            data = torch.tensor([g_ap, g_p], dtype=torch.float64, device=weight.device)[data_parallel.long()]
+            pbit_parallel = torch.full(shape, g_p, dtype=torch.float64)
+            pbit_antiparallel = torch.full(shape, g_ap, dtype=torch.float64)
+            offsets = torch.zeros(shape, dtype=torch.float64)
+        keep = devices.switching_probability(card.p_bit, pulse.voltage_V, pulse.pulse_width_s,
+                                             v50_offset_V=offsets)
+        device = weight.device
+        tile.data_S.copy_(data.to(device))
+        tile.pbit_parallel_S.copy_(pbit_parallel.to(device))
+        tile.pbit_antiparallel_S.copy_(pbit_antiparallel.to(device))
+        tile.v50_offsets_V.copy_(offsets.to(device))
+        tile.keep_probabilities.copy_(keep.to(device))
+        tile.codes.copy_(codes.to(torch.int8))
+        tile.weight_scale.copy_(scale)
+        tile._refresh()
+        record(cell_writes=out_features * in_features)
+        return tile
+
+    def _refresh(self) -> None:
+        dtype = self.data_S.dtype
+        data_parallel = self.codes > 0
+        nonzero = self.codes != 0
+        probabilities = torch.where(nonzero, self.keep_probabilities, torch.zeros_like(self.keep_probabilities))
+        self.thresholds = keep_thresholds(probabilities)
+        keep = threshold_probabilities(self.thresholds)
+        data = self.data_S.to(torch.float64)
+        pbit_p, pbit_ap = self.pbit_parallel_S.to(torch.float64), self.pbit_antiparallel_S.to(torch.float64)
+        # Reset puts B in D's state; a switch puts it in the other one.
+        kept_pbit = torch.where(data_parallel, pbit_ap, pbit_p)
+        dropped_pbit = torch.where(data_parallel, pbit_p, pbit_ap)
+        if self.config.ir_drop:
+            mean_pbit = keep * kept_pbit + (1 - keep) * dropped_pbit
+            physical = self.layout.physical_arrays(data[None], mean_pbit[None], fill_S=self.conductance_antiparallel_S)
+            data_effective, pbit_effective = self.layout.from_physical(
+                checked_first_order_conductance(physical, self.config.wire_resistance_per_cell_ohm))
+            pbit_factor = pbit_effective[0] / mean_pbit
+            data, kept_pbit, dropped_pbit = data_effective[0], kept_pbit * pbit_factor, dropped_pbit * pbit_factor
+        mean = self.read_mean_factor
+        dropped = (data - dropped_pbit) * mean
+        kept_minus_dropped = torch.where(nonzero, (dropped_pbit - kept_pbit) * mean, torch.zeros_like(data))
+        variance = self.read_variance_factor * (data.square() + keep * kept_pbit.square()
+                                                + (1 - keep) * dropped_pbit.square())
+        self.dropped_S = self.layout.to_blocks(dropped).to(dtype)
+        self.kept_minus_dropped_S = kept_minus_dropped.to(dtype)
+        self.variance_S2 = self.layout.to_blocks(variance).to(self._variance_dtype(dtype))
+        self.data_effective_S, self.kept_pbit_S, self.dropped_pbit_S = data.to(dtype), kept_pbit.to(dtype), \
+            dropped_pbit.to(dtype)
+
+    @property
+    def deployed_keep_probabilities(self) -> torch.Tensor:
+        """(out, in) float64: the keep probability each cell realises (t / 2^32 of its threshold; 0 for zero
+        weights, which are never pulsed)."""
+        return threshold_probabilities(self.thresholds)
+
+    @torch.no_grad()
+    def forward(self, inputs: torch.Tensor, *, generator: torch.Generator, n_samples: int = 1) -> torch.Tensor:
+        """MC-dropconnect MVMs: fresh p-bit pulses for every input row and sample.
+
+        Args:
+            inputs: (batch, in_features) digital inputs.
+            generator: source of the masks and the read noise (required).
+            n_samples: samples per input row.
+
+        Returns:
+            (n_samples * batch, out_features), sample-major, digital outputs without bias.
+        """
+        _check_inputs(inputs, self.in_features)
+        generator = _require_generator(generator, "an MC-dropconnect tile")
+        layout, config = self.layout, self.config
+        batch = inputs.shape[0]
+        inputs = inputs.to(self.dropped_S.dtype)
+        volts, scale = self._convert_inputs(inputs)
+        volts_blocks = layout.inputs_to_blocks(volts)
+        mask_seed = draw_seed(generator)
+        noise_generator = derived_generator(generator, inputs.device) if config.read_noise else None
+        if config.read_noise and config.read_noise_model is ReadNoiseModel.PER_CELL:
+            currents = self._per_cell_currents(volts, mask_seed, n_samples, noise_generator)
+        else:
+            masked = masked_mvm(volts, self.kept_minus_dropped_S, self.thresholds, seed=mask_seed,
+                                n_samples=n_samples, block_rows=layout.block_rows)
+            currents = masked.transpose(0, 1) + torch.bmm(volts_blocks, self.dropped_S).repeat(1, n_samples, 1)
+            if config.read_noise:
+                self._add_column_noise(currents, volts_blocks, self.variance_S2, noise_generator, repeat=n_samples)
+        outputs = self._calibrated(self._digitize(currents) * scale.repeat(n_samples, 1) * self.weight_scale)
+        n_rows = batch * n_samples
+        layout.record_mvms(n_rows, 2 * layout.out_features * layout.in_features)
+        pulsed = int(torch.count_nonzero(self.codes))
+        record(pbit_pulses=n_rows * pulsed, pbit_resets=n_rows * pulsed)
+        return outputs
+
+    @torch.no_grad()
+    def expected_output(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Exact mean over masks and read noise of the pre-ADC output, in digital units (no bias).
+
+        Args:
+            inputs: (batch, in_features).
+
+        Returns:
+            (batch, out_features), calibration applied. The ADC's rounding adds at most half a step per row
+            block to the mean.
+        """
+        _check_inputs(inputs, self.in_features)
+        inputs = inputs.to(self.dropped_S.dtype)
+        volts, scale = self._convert_inputs(inputs)
+        keep = self.deployed_keep_probabilities.to(volts.dtype)
+        mean_cells = self.dropped_S + self.layout.to_blocks(keep * self.kept_minus_dropped_S)
+        currents = torch.bmm(self.layout.inputs_to_blocks(volts), mean_cells).sum(dim=0)
+        return self._calibrated(currents / self.unit_current_A * scale * self.weight_scale)
+
+    def _per_cell_currents(self, volts: torch.Tensor, mask_seed: int, n_samples: int,
+                           generator: torch.Generator) -> torch.Tensor:
+        """Reference: the same masks as the fast path, every device read with its own lognormal noise."""
+        layout = self.layout
+        batch = volts.shape[0]
+        n_rows = batch * n_samples
+        backend = default_backend(volts.device)
+        masks = keep_masks(self.thresholds, mask_seed, n_rows, backend=backend).to(volts.device)
+        currents = volts.new_zeros((layout.n_row_blocks, n_rows, layout.out_features))
+        block_index = torch.arange(layout.in_features, device=volts.device) // layout.block_rows
+        chunk = max(1, _PER_CELL_CHUNK // (layout.out_features * layout.in_features))
+        for start in range(0, n_rows, chunk):
+            stop = min(start + chunk, n_rows)
+            pbit = torch.where(masks[start:stop], self.kept_pbit_S, self.dropped_pbit_S)
+            data = devices.apply_read_noise(self.card.data_bit, self.data_effective_S.expand(pbit.shape),
+                                            generator=generator)
+            pbit = devices.apply_read_noise(self.card.data_bit, pbit, generator=generator)
+            # Zero weights: D and B stay antiparallel (never pulsed), whatever the mask stream says.
+            difference = data - pbit
+            rows_volts = volts[torch.arange(start, stop, device=volts.device) % batch]
+            for block in range(layout.n_row_blocks):
+                inputs_in_block = block_index == block
+                currents[block, start:stop] = torch.einsum("rji,ri->rj", difference[..., inputs_in_block],
+                                                           rows_volts[:, inputs_in_block])
+        return currents
