@@ -28,8 +28,8 @@ from diffusion.pipeline import (
     MethodResult,
     TrajectoryNoise,
     calibrate_network_columns,
+    multi_seed_checks,
     run_generation,
-    seed_spread_checks,
 )
 from diffusion.pretrained import (
     WEIGHTS_DIR,
@@ -64,7 +64,7 @@ __all__ = [
     "label_entropy_bits", "precision_recall",
     "InSituNoiseConfig", "InSituNoiseHead", "NoiseHeadCalibration",
     "VARIANCE_TOLERANCE", "GenerationConfig", "GenerationResult", "Method", "MethodResult", "TrajectoryNoise",
-    "run_generation", "seed_spread_checks", "calibrate_network_columns",
+    "run_generation", "multi_seed_checks", "calibrate_network_columns",
     "WEIGHTS_DIR", "load_classifier", "load_codec", "load_schedule", "load_score_network", "read_weights",
     "save_weights",
     "DriftNetwork", "GaussianIncrements", "NoIncrements", "NoiseSource", "SamplerGenerators", "TRNGIncrements",

@@ -37,7 +37,7 @@ __all__ = [
     "MethodResult",
     "GenerationResult",
     "run_generation",
-    "seed_spread_checks",
+    "multi_seed_checks",
     "calibrate_network_columns",
     "VARIANCE_TOLERANCE",
 ]
@@ -86,7 +86,7 @@ class GenerationConfig:
     seed: int = 0
     device: str = "cpu"
     bits_per_sample: int = 16
-    calibration_draws: int = 16384
+    calibration_draws: int = 131072
     n_probe_steps: int = 6
     column_calibration: bool = True
     umap: bool = True
@@ -422,33 +422,54 @@ def _checks(methods: dict[str, MethodResult], comparisons: dict[str, QualityMetr
     if "in-situ vs ex-situ" in comparisons:
         versus = comparisons["in-situ vs ex-situ"]
         checks["in-situ vs ex-situ KID consistent with 0 (2 std)"] = abs(versus.kid_mean) <= 2 * versus.kid_std
-        inside, outside = methods["in-situ"].metrics_vs_real, methods["ex-situ"].metrics_vs_real
-        checks["precision within 0.05"] = abs(inside.precision - outside.precision) <= 0.05
-        checks["recall within 0.05"] = abs(inside.recall - outside.recall) <= 0.05
+        # Precision and recall "within 0.05 of each other" is decided on several seeds (multi_seed_checks): at
+        # 500 images a single run's recall difference has a sampling spread of ~0.04 between seeds.
     if "no-noise" in methods and "ex-situ" in methods:
         checks["no-noise ablation has lower recall than ex-situ"] = (
             methods["no-noise"].metrics_vs_real.recall < methods["ex-situ"].metrics_vs_real.recall - 0.05)
     return checks
 
 
-def seed_spread_checks(results: list[GenerationResult]) -> dict[str, object]:
-    """The acceptance checks that need several seeds (runs with both in-situ and ex-situ).
+def multi_seed_checks(results: list[GenerationResult], *, tolerance: float = 0.05) -> dict[str, object]:
+    """The acceptance checks that need several seeds (runs with both in-situ and ex-situ, one per seed).
 
-    "In-situ vs real KID within the seed-to-seed spread of ex-situ vs real" is read as: the difference of
-    the seed-averaged KIDs of the two methods is at most the range of the ex-situ KIDs over the seeds
-    (the method changes KID no more than re-drawing the seed does).
+    * "In-situ vs real KID within the seed-to-seed spread of ex-situ vs real": the difference of the
+      seed-averaged KIDs of the two methods is at most the range of the ex-situ KIDs over the seeds (the
+      method changes KID no more than re-drawing the seed does).
+    * "Precision and recall of both within ``tolerance`` of each other": the seed-averaged differences
+      (in situ - ex situ). Their standard errors over seeds are reported next to them.
 
     Returns:
-        ``{"ex-situ KID vs real": [...], "in-situ KID vs real": [...], "ex-situ seed spread": float,
-        "method difference": float, "passed": bool}``.
+        A JSON-ready dict of the per-seed values, the averages, and ``kid_passed``,
+        ``precision_recall_passed`` and ``passed``.
     """
     if len(results) < 2:
-        raise ValueError("seed_spread_checks needs runs of at least two seeds")
+        raise ValueError("multi_seed_checks needs runs of at least two seeds")
+    for result in results:
+        if "in-situ" not in result.methods or "ex-situ" not in result.methods:
+            raise ValueError(f"multi_seed_checks: the run in {result.out_dir} lacks in-situ or ex-situ")
     kid = {name: [r.methods[name].metrics_vs_real.kid_mean for r in results] for name in ("ex-situ", "in-situ")}
     spread = max(kid["ex-situ"]) - min(kid["ex-situ"])
-    difference = abs(float(np.mean(kid["in-situ"])) - float(np.mean(kid["ex-situ"])))
-    return {"ex-situ KID vs real": kid["ex-situ"], "in-situ KID vs real": kid["in-situ"],
-            "ex-situ seed spread": spread, "method difference": difference, "passed": difference <= spread}
+    kid_difference = abs(float(np.mean(kid["in-situ"])) - float(np.mean(kid["ex-situ"])))
+    summary: dict[str, object] = {
+        "seeds": [r.config["seed"] for r in results],
+        "ex-situ KID vs real": kid["ex-situ"],
+        "in-situ KID vs real": kid["in-situ"],
+        "ex-situ KID seed spread": spread,
+        "KID method difference": kid_difference,
+        "kid_passed": kid_difference <= spread,
+    }
+    passed = True
+    for field in ("precision", "recall"):
+        differences = np.array([getattr(r.methods["in-situ"].metrics_vs_real, field)
+                                - getattr(r.methods["ex-situ"].metrics_vs_real, field) for r in results])
+        summary[f"{field} differences (in - ex)"] = differences.tolist()
+        summary[f"{field} difference mean"] = float(differences.mean())
+        summary[f"{field} difference standard error"] = float(differences.std(ddof=1) / math.sqrt(len(differences)))
+        passed = passed and abs(float(differences.mean())) <= tolerance
+    summary["precision_recall_passed"] = passed
+    summary["passed"] = bool(summary["kid_passed"]) and passed
+    return summary
 
 
 def _synchronize(device: torch.device) -> None:
