@@ -117,9 +117,117 @@ def _regress_stage(report, args) -> None:
           f"ANN coverage {result.ann_coverage:.1%}, NLL {result.ann_nll:.3g}")
 
 
+def _generate_stage(report, args) -> None:
+    import sys
+
+    from tqdm import tqdm
+
+    from diffusion import GenerationConfig, Method, run_generation
+
+    config = GenerationConfig(methods=(Method.IN_SITU, Method.EX_SITU, Method.NO_NOISE), n_images=500,
+                              seed=args.seed)
+    bars: dict = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage not in bars:
+            bars[stage] = tqdm(total=total, desc=f"  {stage}", unit="step", file=sys.stderr, leave=False,
+                               disable=None)
+        bars[stage].update(done - bars[stage].n)
+
+    try:
+        result = run_generation(config, report.directory / "generate", progress=progress)
+    finally:
+        for bar in bars.values():
+            bar.close()
+    report.op_counts_file = report.directory / "generate" / "op_counts.json"
+    report.section("4. Latent diffusion on emulated crossbars: in situ vs ex situ (paper Figs. 21-24)",
+                   "A VAE (trained on scikit-learn digits) decodes latents produced by a 100-step reverse VP SDE whose "
+                   "drift network runs on data-bit tiles. Ex situ: Gaussian noise from 16 simulated TRNG bits per "
+                   "sample. In situ: a block of p-bit columns in the output tile supplies the stochastic term, "
+                   "calibrated per column at deployment. The no-noise ablation is the ANN of Fig. 22a. Features "
+                   "come from a small digit classifier trained here (this is not Inception FID).")
+    rows = []
+    named = list(result.references.items())
+    named += [(f"{name} vs real", method.metrics_vs_real) for name, method in result.methods.items()]
+    named += list(result.comparisons.items())
+    for name, metrics in named:
+        rows.append([name, f"{metrics.kid_mean:.4f} +- {metrics.kid_std:.4f}", f"{metrics.frechet_distance:.2f}",
+                     f"{metrics.precision:.3f}", f"{metrics.recall:.3f}",
+                     "" if metrics.label_entropy_bits is None else f"{metrics.label_entropy_bits:.2f}"])
+    report.table(["comparison", "KID", "Frechet distance", "precision", "recall", "label entropy (bits)"], rows)
+    rows = [[name, f"{method.images_per_second:.0f}",
+             "" if method.trajectory is None else f"{method.trajectory.max_relative_variance_error:.1%}"]
+            for name, method in result.methods.items()]
+    report.table(["method", "images/s (CPU)", "largest per-step variance error vs g^2 dt"], rows)
+    report.table(["check", "result"], [[name, "pass" if ok else "FAIL"] for name, ok in result.checks.items()])
+    for key, path in sorted(result.files.items()):
+        if str(path).endswith(".png"):
+            report.figure(path, key.replace("_", " "))
+    in_situ, ex_situ = result.methods["in-situ"], result.methods["ex-situ"]
+    print(f"  generation: KID vs real in situ {in_situ.metrics_vs_real.kid_mean:.3f}, ex situ "
+          f"{ex_situ.metrics_vs_real.kid_mean:.3f}; recall {in_situ.metrics_vs_real.recall:.2f} / "
+          f"{ex_situ.metrics_vs_real.recall:.2f}; {in_situ.images_per_second:.0f} / "
+          f"{ex_situ.images_per_second:.0f} images/s")
+
+
+def _bench_stage(report, args) -> None:
+    from cim_emu.energy import (
+        EnergyConfig,
+        all_sweeps,
+        compare_generation,
+        end_to_end_report,
+        load_op_counts_file,
+        plot_sweep,
+        plot_table2_landscape,
+    )
+    from cim_emu.energy.report import bench_report
+
+    config = EnergyConfig()
+    counts_file = getattr(report, "op_counts_file", None)
+    end_to_end = None
+    if counts_file is not None:
+        end_to_end = end_to_end_report(*load_op_counts_file(counts_file), config)
+    bench = bench_report(config, end_to_end=end_to_end)
+    report.section("5. In-situ vs ex-situ p-bit generation: throughput, energy, area (paper Table II)",
+                   "The parametric circuit model's default configuration (docs/energy.md) against the paper.")
+    table2 = {row["scheme"]: row for row in bench["table2"]["rows"]}
+    rows = []
+    for entry in [bench["in_situ"], *bench["ex_situ"]]:
+        paper = {key: ("off chip" if value is None else value)
+                 for key, value in table2.get(entry["name"], {}).get("paper", {}).items()}
+        rows.append([entry["name"], f"{entry['throughput_bit_per_ns']:.4g}", paper.get("throughput_bit_per_ns", ""),
+                     f"{entry['energy_pJ_per_bit']:.4g}", paper.get("energy_pJ_per_bit", ""),
+                     "-" if entry["area_um2"] is None else f"{entry['area_um2']:.4g}", paper.get("area_um2", "")])
+    report.table(["design", "bit/ns", "paper", "pJ/bit", "paper", "added area (um^2)", "paper"], rows)
+    ratios = bench["ratios"]
+    report.text(f"In situ vs ex situ (same technology): {ratios['throughput']:.2f}x throughput (paper 6x), "
+                f"{ratios['efficiency']:.2f}x efficiency (paper 2.19x).")
+    if end_to_end is not None:
+        e2e = bench["end_to_end"]
+        rows = [[name, f"{e2e[key]['energy_per_image_J']:.4g}", f"{e2e[key]['latency_per_image_s']:.4g}",
+                 f"{e2e[key]['random_bits_per_image']:.4g}"] for name, key in (("in situ", "in_situ"),
+                                                                              ("ex situ", "ex_situ"))]
+        report.table(["end to end, per generated image", "energy (J)", "latency (s)", "random bits"], rows)
+        report.text("Priced from the operation counters of the generation run above (reads, ADC conversions, "
+                    "p-bit pulses, TRNG bits moved), not from hand counts.")
+    (report.directory / "bench").mkdir()
+    for sweep in all_sweeps(config):
+        path = report.directory / "bench" / f"sweep_{sweep.name}.png"
+        plot_sweep(sweep, path)
+        report.figure(path, f"sweep: {sweep.name.replace('_', ' ')}")
+    path = report.directory / "bench" / "table2_landscape.png"
+    plot_table2_landscape(compare_generation(config), path)
+    report.figure(path, "Table II landscape")
+    print(f"  bench: in situ {bench['in_situ']['throughput_bit_per_ns']:.1f} bit/ns, "
+          f"{bench['in_situ']['energy_pJ_per_bit']:.3f} pJ/bit; ratios {ratios['throughput']:.2f}x / "
+          f"{ratios['efficiency']:.2f}x")
+
+
 STAGES = {"device": ("device model and calibration fit", _device_stage),
           "trng": ("p-bit TRNG and NIST SP800-22", _trng_stage),
-          "regress": ("Fig. 22 regression on emulated tiles", _regress_stage)}
+          "regress": ("Fig. 22 regression on emulated tiles", _regress_stage),
+          "generate": ("in-situ vs ex-situ latent diffusion", _generate_stage),
+          "bench": ("Table II energy model and end-to-end cost", _bench_stage)}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cim_emu.cli import main
 
 
@@ -21,3 +23,20 @@ def test_demo_unknown_stage_is_exit_2_and_leaves_old_report(tmp_path, capsys):
     assert main(["demo", "--out", str(out), "--stages", "nope"]) == 2
     assert "unknown stage" in capsys.readouterr().err
     assert (out / "index.html").read_text() == "old"
+
+
+def test_demo_bench_stage_without_generation_says_so(tmp_path):
+    out = tmp_path / "report"
+    assert main(["demo", "--out", str(out), "--stages", "bench"]) == 0
+    index = (out / "index.html").read_text()
+    assert "Table II" in index and "table2_landscape.png" in index
+    assert "per generated image" not in index  # end to end needs the generation stage's counters
+
+
+@pytest.mark.slow
+def test_full_demo(tmp_path):
+    out = tmp_path / "report"
+    assert main(["demo", "--out", str(out)]) == 0
+    index = (out / "index.html").read_text()
+    for expected in ("fig11_pulse_width.png", "trng_summary.png", "regress.png", "umap.png", "per generated image"):
+        assert expected in index
