@@ -2,7 +2,7 @@
 
 Every file is a ``torch.save`` dictionary with the architecture config, the training config, the
 seed and the training report next to the ``state_dict``, so a weight file documents itself and
-``python -m diffusion.train`` regenerates it bit-for-bit on the same platform and thread count.
+``cim-emu train-weights`` regenerates it bit-for-bit on the same platform and thread count.
 Loading uses ``torch.load(weights_only=True)``: no code is unpickled.
 """
 

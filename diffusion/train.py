@@ -1,15 +1,12 @@
-"""Regenerate the shipped weights: ``python -m diffusion.train [--only vae,classifier,score] [--out DIR]``.
+"""Regenerate the shipped weights (``cim-emu train-weights [--only vae,classifier,score] [--out DIR]``).
 
 Trains, in order and each from its own fixed seed, the VAE, the feature classifier and the drift
 network (on the VAE's latents), on the CPU with one thread so that the result is reproducible
-bit-for-bit on a given platform. Takes a few minutes on one laptop core. This module is a script
-entry point: it reports progress on stderr (tqdm) and a one-line summary per model.
+bit-for-bit on a given platform. Takes a few minutes on one laptop core; progress bars go to stderr.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import pathlib
 import sys
 
@@ -23,7 +20,7 @@ from diffusion.score_net import ScoreNetConfig, ScoreNetwork
 from diffusion.training import ScoreTrainingConfig, train_score_network
 from diffusion.vae import VAEConfig, VAETrainingConfig, train_vae
 
-__all__ = ["VAE_SEED", "CLASSIFIER_SEED", "SCORE_SEED", "main"]
+__all__ = ["VAE_SEED", "CLASSIFIER_SEED", "SCORE_SEED", "MODELS", "train_weights"]
 
 VAE_SEED = 2
 CLASSIFIER_SEED = 2
@@ -95,28 +92,30 @@ def train_score_weights(out: pathlib.Path, *, codec) -> dict:
     return dict(vars(report))
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit code."""
-    parser = argparse.ArgumentParser(prog="python -m diffusion.train", description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="vae,classifier,score",
-                        help="comma-separated subset of vae,classifier,score (default: all, in that order)")
-    parser.add_argument("--out", type=pathlib.Path, default=WEIGHTS_DIR, help="output directory")
-    args = parser.parse_args(argv)
-    wanted = [name.strip() for name in args.only.split(",") if name.strip()]
-    unknown = set(wanted) - {"vae", "classifier", "score"}
+MODELS = ("vae", "classifier", "score")
+
+
+def train_weights(out: pathlib.Path = WEIGHTS_DIR, only: tuple[str, ...] = MODELS) -> dict[str, dict]:
+    """Retrain the chosen models (in the order vae, classifier, score) into ``out``; returns their reports.
+
+    One torch thread, fixed seeds: bit-for-bit reproducible on a given platform. The drift network trains on
+    the latents of the VAE found in ``out``.
+    """
+    unknown = set(only) - set(MODELS)
     if unknown:
-        parser.error(f"--only: unknown model(s) {sorted(unknown)}; choose from vae, classifier, score")
+        raise ValueError(f"only: unknown model(s) {sorted(unknown)}; choose from {', '.join(MODELS)}")
+    out = pathlib.Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    previous_threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    summary = {}
-    if "vae" in wanted:
-        summary["vae"] = train_vae_weights(args.out)
-    if "classifier" in wanted:
-        summary["classifier"] = train_classifier_weights(args.out)
-    if "score" in wanted:
-        summary["score"] = train_score_weights(args.out, codec=load_codec(args.out / "vae.pt"))
-    print(json.dumps(summary, indent=2))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        summary = {}
+        if "vae" in only:
+            summary["vae"] = train_vae_weights(out)
+        if "classifier" in only:
+            summary["classifier"] = train_classifier_weights(out)
+        if "score" in only:
+            summary["score"] = train_score_weights(out, codec=load_codec(out / "vae.pt"))
+        return summary
+    finally:
+        torch.set_num_threads(previous_threads)
