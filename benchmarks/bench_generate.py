@@ -83,10 +83,17 @@ def speed(args, device: torch.device) -> dict:
 
     latents = sample(sources["no-noise"])
     decode_s = _median_time(lambda: codec.decode(latents.reshape(-1, *codec.latent_shape)), args.repeats, device)
+    for source in sources.values():
+        sample(source)  # warm-up (kernel compilation, caches)
+    # Interleave the methods within every repeat: timed one after another, a slow drift of the machine's speed
+    # (other jobs, clocks) would otherwise favour whichever method runs last.
+    sampling_times: dict[str, list[float]] = {name: [] for name in sources}
+    for _ in range(args.repeats):
+        for name, source in sources.items():
+            sampling_times[name].append(_median_time(lambda s=source: sample(s), 1, device))
     results = {}
     for name, source in sources.items():
-        sample(source)  # warm-up (kernel compilation, caches)
-        sampling_s = _median_time(lambda s=source: sample(s), args.repeats, device)
+        sampling_s = statistics.median(sampling_times[name])
         std = schedule.required_noise_std().tolist()
         noise_s = _median_time(
             lambda s=source, stds=std: [s.increment(args.n, v, generator=generators().noise) for v in stds],
