@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import os
 
 _DESCRIPTION = """\
@@ -110,20 +108,10 @@ def _print_text(report: dict, plots: list[str]) -> None:
         print(f"wrote {path}")
 
 
-def _json_safe(value: object) -> object:
-    # JSON has no inf/nan: a ratio against a zero cost becomes null.
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(item) for item in value]
-    return value
-
-
 def run(args: argparse.Namespace) -> int:
     """Build the configuration, evaluate the model, print or write the results."""
     from cim_emu.cli import CommandFailed
+    from cim_emu.cli._format import print_json
     from cim_emu.energy import (
         EnergyConfig,
         all_sweeps,
@@ -166,7 +154,8 @@ def run(args: argparse.Namespace) -> int:
         save_energy_config(config, args.dump_config)
 
     if args.json:
-        print(json.dumps(_json_safe(report), indent=2))
+        # JSON has no inf/nan: print_json writes a ratio against a zero cost as null.
+        print_json(report)
     else:
         _print_text(report, plots)
     if args.check and not report["table2"]["within_tolerance"]:
