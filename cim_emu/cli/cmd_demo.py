@@ -25,7 +25,7 @@ def register(subparsers) -> None:
 def _device_stage(report, args) -> None:
     import calibration_data
     import devices
-    from cim_emu.cli._format import si
+    from cim_emu.cli.cmd_device import format_figure
     from devices.fit import fit_directory
     from devices.fit.plots import plot_calibration
 
@@ -37,12 +37,7 @@ def _device_stage(report, args) -> None:
     paper = {"tmr_at_read": "65 % at 200 mV", "tmr_low_bias": "> 100 %", "v50_V": "1.5 V",
              "window_10_90_V": "~1 V", "first_peak_s": "700 ps", "pair_margin_sigma": "~6 sigma",
              "endurance_cycles": ">= 1e12"}
-    rows = []
-    for key, label in paper.items():
-        value = getattr(summary, key)
-        shown = (f"{value:.1%}" if key.startswith("tmr") else f"{value:.2f} sigma" if key == "pair_margin_sigma"
-                 else si(value, key.rsplit("_", 1)[-1] if key.endswith(("_V", "_s")) else ""))
-        rows.append([key, shown, label])
+    rows = [[key, format_figure(key, getattr(summary, key)), label] for key, label in paper.items()]
     report.table(["figure", "emulator", "paper"], rows)
     rows = [[name, f"{e.value:.5g}", f"{e.standard_error:.3g}"] for name, e in fit.estimates.items()]
     report.table(["fitted parameter", "value (SI)", "standard error"], rows)
