@@ -113,27 +113,13 @@ def _regress_stage(report, args) -> None:
 
 
 def _generate_stage(report, args) -> None:
-    import sys
-
-    from tqdm import tqdm
-
+    from cim_emu.cli._progress import stage_bars
     from diffusion import GenerationConfig, Method, run_generation
 
     config = GenerationConfig(methods=(Method.IN_SITU, Method.EX_SITU, Method.NO_NOISE), n_images=500,
                               seed=args.seed)
-    bars: dict = {}
-
-    def progress(stage: str, done: int, total: int) -> None:
-        if stage not in bars:
-            bars[stage] = tqdm(total=total, desc=f"  {stage}", unit="step", file=sys.stderr, leave=False,
-                               disable=None)
-        bars[stage].update(done - bars[stage].n)
-
-    try:
+    with stage_bars(prefix="  ", disable=None) as progress:
         result = run_generation(config, report.directory / "generate", progress=progress)
-    finally:
-        for bar in bars.values():
-            bar.close()
     report.op_counts_file = report.directory / "generate" / "op_counts.json"
     report.section("4. Latent diffusion on emulated crossbars: in situ vs ex situ (paper Figs. 21-24)",
                    "A VAE (trained on scikit-learn digits) decodes latents produced by a 100-step reverse VP SDE whose "
