@@ -441,6 +441,9 @@ class ProbabilisticTile(_TileBase):
         dtype = self.data_S.dtype
         data_parallel = self.codes > 0
         nonzero = self.codes != 0
+        # p-bits pulsed (and reset) per MVM row, for the counters: fixed once programmed, so counted here
+        # rather than with a device-to-host sync in every forward.
+        self._n_pulsed = int(torch.count_nonzero(nonzero))
         probabilities = torch.where(nonzero, self.keep_probabilities, torch.zeros_like(self.keep_probabilities))
         self.thresholds = keep_thresholds(probabilities)
         keep = threshold_probabilities(self.thresholds)
@@ -505,8 +508,7 @@ class ProbabilisticTile(_TileBase):
         outputs = self._calibrated(self._digitize(currents) * scale.repeat(n_samples, 1) * self.weight_scale)
         n_rows = batch * n_samples
         layout.record_mvms(n_rows, 2 * layout.out_features * layout.in_features)
-        pulsed = int(torch.count_nonzero(self.codes))
-        record(pbit_pulses=n_rows * pulsed, pbit_resets=n_rows * pulsed)
+        record(pbit_pulses=n_rows * self._n_pulsed, pbit_resets=n_rows * self._n_pulsed)
         return outputs
 
     @torch.no_grad()
