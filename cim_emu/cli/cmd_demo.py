@@ -50,10 +50,10 @@ def _device_stage(report, args) -> None:
 
 def _trng_stage(report, args) -> None:
     import numpy as np
-    import torch
 
     import calibration_data
     import devices
+    from cim_emu.cli.cmd_trng import simulate
     from cim_emu.randomness import analyse_sequences, assess_quality, plot_trng_summary, run_suite, run_suite_many
 
     card = devices.default_card()
@@ -61,10 +61,7 @@ def _trng_stage(report, args) -> None:
                    "Four simulated p-bits of the default card, reset-then-write mode, each pulse trimmed to the "
                    "device's own 50 % point, 2^20 bits each; and the shipped bitstream.txt (the calibration "
                    "stand-in of the measured stream).")
-    seeds = np.random.SeedSequence(args.seed).spawn(4)
-    streams = np.stack([devices.generate_bitstream(
-        card, 1 << 20, generator=torch.Generator().manual_seed(int(s.generate_state(1)[0])), trim_to_half=True,
-    ).bits[0].numpy() for s in seeds])
+    streams = simulate(card, n_bits=1 << 20, n_devices=4, seed=args.seed)[0]  # what `cim-emu trng` simulates
     analysis = analyse_sequences(run_suite_many(streams))
     quality = assess_quality(streams)
     shipped = np.asarray(devices.read_bitstream(calibration_data.data_dir() / "bitstream.txt"))
