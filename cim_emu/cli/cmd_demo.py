@@ -85,10 +85,9 @@ def _trng_stage(report, args) -> None:
 
 
 def _regress_stage(report, args) -> None:
-    import json
-
     import devices
-    from cim_emu.regression import RegressionConfig, plot_regression, run_regression
+    from cim_emu.cli.cmd_regress import write_outputs
+    from cim_emu.regression import RegressionConfig, run_regression
 
     result = run_regression(RegressionConfig.fast(seed=args.seed), card=devices.default_card())
     report.section("3. Heteroscedastic regression on emulated tiles (paper Fig. 22)",
@@ -99,11 +98,7 @@ def _regress_stage(report, args) -> None:
     report.table(["network", "held-out Gaussian NLL", f"{result.interval:.0%} interval coverage"],
                  [["ANN (CrossbarLinear)", f"{result.ann_nll:.4g}", f"{result.ann_coverage:.1%}"],
                   ["MC-dropconnect", f"{result.mc_nll:.4g}", f"{result.mc_coverage:.1%}"]])
-    (report.directory / "regress").mkdir()
-    path = report.directory / "regress" / "regress.png"
-    plot_regression(result, path)
-    with devices.atomic_write(report.directory / "regress" / "regress.json") as handle:
-        json.dump(result.metrics(), handle, indent=2)
+    path, _ = write_outputs(result, report.directory / "regress")
     report.figure(path, "ANN prediction vs MC-dropconnect predictive band")
     print(f"  regression: MC-dropconnect coverage {result.mc_coverage:.1%}, NLL {result.mc_nll:.3g}; "
           f"ANN coverage {result.ann_coverage:.1%}, NLL {result.ann_nll:.3g}")
