@@ -144,15 +144,8 @@ def _generate_stage(report, args) -> None:
 
 
 def _bench_stage(report, args) -> None:
-    from cim_emu.energy import (
-        EnergyConfig,
-        all_sweeps,
-        compare_generation,
-        end_to_end_report,
-        load_op_counts_file,
-        plot_sweep,
-        plot_table2_landscape,
-    )
+    from cim_emu.cli.cmd_bench import write_plots
+    from cim_emu.energy import EnergyConfig, end_to_end_report, load_op_counts_file
     from cim_emu.energy.report import bench_report
 
     config = EnergyConfig()
@@ -183,14 +176,8 @@ def _bench_stage(report, args) -> None:
         report.table(["end to end, per generated image", "energy (J)", "latency (s)", "random bits"], rows)
         report.text("Priced from the operation counters of the generation run above (reads, ADC conversions, "
                     "p-bit pulses, TRNG bits moved), not from hand counts.")
-    (report.directory / "bench").mkdir()
-    for sweep in all_sweeps(config):
-        path = report.directory / "bench" / f"sweep_{sweep.name}.png"
-        plot_sweep(sweep, path)
-        report.figure(path, f"sweep: {sweep.name.replace('_', ' ')}")
-    path = report.directory / "bench" / "table2_landscape.png"
-    plot_table2_landscape(compare_generation(config), path)
-    report.figure(path, "Table II landscape")
+    for name, path in write_plots(config, report.directory / "bench"):
+        report.figure(path, "Table II landscape" if name == "table2_landscape" else f"sweep: {name.replace('_', ' ')}")
     print(f"  bench: in situ {bench['in_situ']['throughput_bit_per_ns']:.1f} bit/ns, "
           f"{bench['in_situ']['energy_pJ_per_bit']:.3f} pJ/bit; ratios {ratios['throughput']:.2f}x / "
           f"{ratios['efficiency']:.2f}x")
