@@ -17,7 +17,7 @@ from cim_emu.converters import adc_quantize, dac_quantize, input_scale
 from cim_emu.counters import record
 from cim_emu.layer_base import AnalogLinearBase
 from cim_emu.layout import TileLayout
-from cim_emu.mapping import check_weight, quantize_weights, slice_codes, slice_significance
+from cim_emu.mapping import check_weight, combine_slices, quantize_weights, slice_codes
 from cim_emu.tile import CrossbarTile
 
 __all__ = ["CrossbarLinear", "hardware_aware_linear"]
@@ -47,9 +47,7 @@ def hardware_aware_linear(inputs: torch.Tensor, weight: torch.Tensor, config: Cr
             partial = torch.bmm(layout.inputs_to_blocks(normalized),
                                 layout.to_blocks(slices.reshape(layout.n_columns, -1)))
             sums = adc_quantize(partial, config.adc_bits, config.adc_range_cells).sum(dim=0)
-            sums = sums.reshape(inputs.shape[0], layout.n_slices, layout.out_features)
-            significance = slice_significance(layout.n_slices, dtype=sums.dtype, device=sums.device)
-            hardware = (sums * significance[:, None]).sum(dim=1)
+            hardware = combine_slices(sums.reshape(inputs.shape[0], layout.n_slices, layout.out_features))
         # Forward value of the hardware, gradient of the quantised linear map.
         hardware = linear + (hardware - linear).detach()
     return hardware * scale * (weight_scale / levels)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 
 __all__ = ["check_weight", "weight_scale", "quantize_weights", "slice_codes", "slice_significance",
-           "pair_device_states"]
+           "combine_slices", "pair_device_states"]
 
 
 def check_weight(weight: torch.Tensor, name: str = "weight") -> None:
@@ -69,6 +69,14 @@ def slice_codes(codes: torch.Tensor, weight_bits: int) -> torch.Tensor:
 def slice_significance(n_slices: int, *, dtype=torch.float32, device=None) -> torch.Tensor:
     """Digital recombination weights (K,) of the slice column groups: 1, 2, 4, ..."""
     return torch.pow(2.0, torch.arange(n_slices, dtype=torch.float64)).to(dtype=dtype, device=device)
+
+
+def combine_slices(sums: torch.Tensor) -> torch.Tensor:
+    """Digital recombination of the slice column groups: (rows, K, m) -> (rows, m), ``sum_k 2^k sums[:, k]``."""
+    if sums.shape[1] == 1:
+        return sums[:, 0]  # ternary weights: one slice, nothing to recombine
+    significance = slice_significance(sums.shape[1], dtype=sums.dtype, device=sums.device)
+    return (sums * significance[:, None]).sum(dim=1)
 
 
 def pair_device_states(slices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

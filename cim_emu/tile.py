@@ -44,7 +44,7 @@ from cim_emu.kernels.masked_mvm import (
     threshold_probabilities,
 )
 from cim_emu.layout import TileLayout
-from cim_emu.mapping import check_weight, pair_device_states, quantize_weights, slice_codes, slice_significance
+from cim_emu.mapping import check_weight, combine_slices, pair_device_states, quantize_weights, slice_codes
 
 __all__ = ["CrossbarTile", "ProbabilisticTile", "derived_generator"]
 
@@ -297,9 +297,7 @@ class CrossbarTile(_TileBase):
             currents = torch.bmm(volts_blocks, self.effective_S)
             if config.read_noise:
                 self._add_column_noise(currents, volts_blocks, self.variance_S2, noise_generator)
-        sums = self._digitize(currents).reshape(n_rows, layout.n_slices, layout.out_features)
-        significance = slice_significance(layout.n_slices, dtype=sums.dtype, device=sums.device)
-        combined = (sums * significance[:, None]).sum(dim=1) if layout.n_slices > 1 else sums[:, 0]
+        combined = combine_slices(self._digitize(currents).reshape(n_rows, layout.n_slices, layout.out_features))
         layout.record_mvms(n_rows, 2 * layout.n_columns * layout.in_features)
         return self._calibrated(combined.mul_(scale).mul_(self.weight_scale / self.levels))
 
@@ -318,9 +316,7 @@ class CrossbarTile(_TileBase):
         inputs = inputs.to(self.effective_S.dtype)
         volts, scale = self._convert_inputs(inputs)
         currents = torch.bmm(layout.inputs_to_blocks(volts), self.effective_S).sum(dim=0) / self.unit_current_A
-        sums = currents.reshape(inputs.shape[0], layout.n_slices, layout.out_features)
-        significance = slice_significance(layout.n_slices, dtype=sums.dtype, device=sums.device)
-        combined = (sums * significance[:, None]).sum(dim=1)
+        combined = combine_slices(currents.reshape(inputs.shape[0], layout.n_slices, layout.out_features))
         return self._calibrated(combined * scale * (self.weight_scale / self.levels))
 
     def _per_cell_currents(self, volts: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -441,6 +437,9 @@ class ProbabilisticTile(_TileBase):
         dtype = self.data_S.dtype
         data_parallel = self.codes > 0
         nonzero = self.codes != 0
+        # p-bits pulsed (and reset) per MVM row, for the counters: fixed once programmed, so counted here
+        # rather than with a device-to-host sync in every forward.
+        self._n_pulsed = int(torch.count_nonzero(nonzero))
         probabilities = torch.where(nonzero, self.keep_probabilities, torch.zeros_like(self.keep_probabilities))
         self.thresholds = keep_thresholds(probabilities)
         keep = threshold_probabilities(self.thresholds)
@@ -505,8 +504,7 @@ class ProbabilisticTile(_TileBase):
         outputs = self._calibrated(self._digitize(currents) * scale.repeat(n_samples, 1) * self.weight_scale)
         n_rows = batch * n_samples
         layout.record_mvms(n_rows, 2 * layout.out_features * layout.in_features)
-        pulsed = int(torch.count_nonzero(self.codes))
-        record(pbit_pulses=n_rows * pulsed, pbit_resets=n_rows * pulsed)
+        record(pbit_pulses=n_rows * self._n_pulsed, pbit_resets=n_rows * self._n_pulsed)
         return outputs
 
     @torch.no_grad()

@@ -2,13 +2,14 @@
 
 Trains, in order and each from its own fixed seed, the VAE, the feature classifier and the drift
 network (on the VAE's latents), on the CPU with one thread so that the result is reproducible
-bit-for-bit on a given platform. Takes a few minutes on one laptop core; progress bars go to stderr.
+bit-for-bit on a given platform. Takes a few minutes on one laptop core; progress is reported through an
+optional ``progress(stage, done, total)`` callback (the CLI draws the bars; this module prints nothing).
 """
 
 from __future__ import annotations
 
 import pathlib
-import sys
+from collections.abc import Callable
 
 import torch
 
@@ -28,36 +29,36 @@ SCORE_SEED = 3
 VAE_TRAINING = VAETrainingConfig(n_epochs=60)
 
 
-def _bar(total: int, description: str):
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=description, unit="it", file=sys.stderr, leave=False)
+ProgressCallback = Callable[[str, int, int], None]
 
 
-def train_vae_weights(out: pathlib.Path) -> dict:
+def _on_epoch(progress: ProgressCallback | None, stage: str, total: int) -> Callable[[int, float], None] | None:
+    """A training loop's ``on_epoch(epoch, loss)`` that reports ``progress(stage, epochs done, total)``."""
+    if progress is None:
+        return None
+    return lambda epoch, loss: progress(stage, epoch + 1, total)
+
+
+def train_vae_weights(out: pathlib.Path, *, progress: ProgressCallback | None = None) -> dict:
     """Train the VAE and write ``out / vae.pt``; returns its report as a dict."""
     split = load_digits_split()
-    bar = _bar(VAE_TRAINING.n_epochs, "VAE epochs")
     codec, report = train_vae(
         split, VAEConfig(), VAE_TRAINING, generator=torch.Generator().manual_seed(VAE_SEED),
-        on_epoch=lambda epoch, mse: bar.update(1),
+        on_epoch=_on_epoch(progress, "VAE epochs", VAE_TRAINING.n_epochs),
     )
-    bar.close()
     save_weights(out / "vae.pt", kind="vae", state_dict=codec.vae.state_dict(), config=VAEConfig(),
                  training=VAE_TRAINING, seed=VAE_SEED, report=report, extra=codec.extra_state())
     return dict(vars(report))
 
 
-def train_classifier_weights(out: pathlib.Path) -> dict:
+def train_classifier_weights(out: pathlib.Path, *, progress: ProgressCallback | None = None) -> dict:
     """Train the feature classifier and write ``out / classifier.pt``."""
     split = load_digits_split()
     config = ClassifierConfig()
-    bar = _bar(config.n_epochs, "classifier epochs")
     classifier, report = train_classifier(
         split, config, generator=torch.Generator().manual_seed(CLASSIFIER_SEED),
-        on_epoch=lambda epoch, loss: bar.update(1),
+        on_epoch=_on_epoch(progress, "classifier epochs", config.n_epochs),
     )
-    bar.close()
     save_weights(out / "classifier.pt", kind="classifier", state_dict=classifier.state_dict(), config=config,
                  training=config, seed=CLASSIFIER_SEED, report=report)
     return dict(vars(report))
@@ -68,7 +69,7 @@ SCORE_TRAINING = ScoreTrainingConfig(n_iterations=30_000)
 SCHEDULE = VPSchedule()
 
 
-def train_score_weights(out: pathlib.Path, *, codec) -> dict:
+def train_score_weights(out: pathlib.Path, *, codec, progress: ProgressCallback | None = None) -> dict:
     """Train the drift network (hardware-aware, on the default tiles) on the codec's latents; write
     ``out / score_network.pt``."""
     split = load_digits_split()
@@ -76,17 +77,14 @@ def train_score_weights(out: pathlib.Path, *, codec) -> dict:
     held_out = codec.encode(split.test_images).reshape(split.test_images.shape[0], -1)
     generator = torch.Generator().manual_seed(SCORE_SEED)
     network = ScoreNetwork(SCORE_NET, generator=generator)
-    bar = _bar(SCORE_TRAINING.n_iterations, "drift network iterations")
-
-    def progress(iteration: int, loss: float) -> None:
-        bar.update(100)
-        bar.set_postfix(loss=f"{loss:.4f}")
-
+    # train_score_network reports (iterations done, running loss) every 100 iterations.
+    on_progress = None if progress is None else (
+        lambda iteration, loss: progress("drift network iterations", iteration, SCORE_TRAINING.n_iterations))
     average, report = train_score_network(
         network, latents, SCHEDULE, SCORE_TRAINING, generator=generator,
-        network_generator=torch.Generator().manual_seed(SCORE_SEED + 1000), held_out=held_out, on_progress=progress,
+        network_generator=torch.Generator().manual_seed(SCORE_SEED + 1000), held_out=held_out,
+        on_progress=on_progress,
     )
-    bar.close()
     save_weights(out / "score_network.pt", kind="score_network", state_dict=average.state_dict(), config=SCORE_NET,
                  training=SCORE_TRAINING, seed=SCORE_SEED, report=report, extra={"schedule": SCHEDULE})
     return dict(vars(report))
@@ -95,11 +93,13 @@ def train_score_weights(out: pathlib.Path, *, codec) -> dict:
 MODELS = ("vae", "classifier", "score")
 
 
-def train_weights(out: pathlib.Path = WEIGHTS_DIR, only: tuple[str, ...] = MODELS) -> dict[str, dict]:
+def train_weights(out: pathlib.Path = WEIGHTS_DIR, only: tuple[str, ...] = MODELS, *,
+                  progress: ProgressCallback | None = None) -> dict[str, dict]:
     """Retrain the chosen models (in the order vae, classifier, score) into ``out``; returns their reports.
 
     One torch thread, fixed seeds: bit-for-bit reproducible on a given platform. The drift network trains on
-    the latents of the VAE found in ``out``.
+    the latents of the VAE found in ``out``. ``progress``: optional ``callback(stage, done, total)``, stages
+    ``"VAE epochs"``, ``"classifier epochs"`` and ``"drift network iterations"``.
     """
     unknown = set(only) - set(MODELS)
     if unknown:
@@ -111,11 +111,11 @@ def train_weights(out: pathlib.Path = WEIGHTS_DIR, only: tuple[str, ...] = MODEL
     try:
         summary = {}
         if "vae" in only:
-            summary["vae"] = train_vae_weights(out)
+            summary["vae"] = train_vae_weights(out, progress=progress)
         if "classifier" in only:
-            summary["classifier"] = train_classifier_weights(out)
+            summary["classifier"] = train_classifier_weights(out, progress=progress)
         if "score" in only:
-            summary["score"] = train_score_weights(out, codec=load_codec(out / "vae.pt"))
+            summary["score"] = train_score_weights(out, codec=load_codec(out / "vae.pt"), progress=progress)
         return summary
     finally:
         torch.set_num_threads(previous_threads)

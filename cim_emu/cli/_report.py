@@ -52,6 +52,10 @@ class Report:
                 "img{max-width:520px}figcaption{font-size:0.85em;color:#444}</style></head><body>"
                 f"<h1>{html.escape(self.title)}</h1>" + "\n".join(self._parts) + "</body></html>")
         (self.directory / "index.html").write_text(page, encoding="utf-8")
+        # mkdtemp made the staging directory 0700; the report gets a new directory's usual permissions.
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(self.directory, 0o777 & ~mask)
         old = None
         if self.destination.exists():
             old = self.destination.with_name(f".{self.destination.name}.old")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import os
 
 _DESCRIPTION = """\
@@ -110,29 +108,35 @@ def _print_text(report: dict, plots: list[str]) -> None:
         print(f"wrote {path}")
 
 
-def _json_safe(value: object) -> object:
-    # JSON has no inf/nan: a ratio against a zero cost becomes null.
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(item) for item in value]
-    return value
+def write_plots(config, directory) -> list[tuple[str, str]]:
+    """Every sweep figure and the Table II landscape as PNGs in ``directory`` (also the demo's).
+
+    Returns:
+        ``(name, path)`` per figure: the sweep's name, or ``"table2_landscape"``.
+    """
+    from cim_emu.energy import all_sweeps, compare_generation, plot_sweep, plot_table2_landscape
+
+    os.makedirs(directory, exist_ok=True)
+    written = []
+    for sweep in all_sweeps(config):
+        path = os.path.join(directory, f"sweep_{sweep.name}.png")
+        plot_sweep(sweep, path)
+        written.append((sweep.name, path))
+    path = os.path.join(directory, "table2_landscape.png")
+    plot_table2_landscape(compare_generation(config), path)
+    written.append(("table2_landscape", path))
+    return written
 
 
 def run(args: argparse.Namespace) -> int:
     """Build the configuration, evaluate the model, print or write the results."""
     from cim_emu.cli import CommandFailed
+    from cim_emu.cli._format import print_json
     from cim_emu.energy import (
         EnergyConfig,
-        all_sweeps,
-        compare_generation,
         end_to_end_report,
         load_energy_config,
         load_op_counts_file,
-        plot_sweep,
-        plot_table2_landscape,
         save_energy_config,
     )
     from cim_emu.energy.report import bench_report
@@ -153,20 +157,14 @@ def run(args: argparse.Namespace) -> int:
 
     plots: list[str] = []
     if args.plot:
-        os.makedirs(args.plot, exist_ok=True)
-        for sweep in all_sweeps(config):
-            path = os.path.join(args.plot, f"sweep_{sweep.name}.png")
-            plot_sweep(sweep, path)
-            plots.append(path)
-        path = os.path.join(args.plot, "table2_landscape.png")
-        plot_table2_landscape(compare_generation(config), path)
-        plots.append(path)
+        plots = [path for _, path in write_plots(config, args.plot)]
         report["plots"] = plots
     if args.dump_config:
         save_energy_config(config, args.dump_config)
 
     if args.json:
-        print(json.dumps(_json_safe(report), indent=2))
+        # JSON has no inf/nan: print_json writes a ratio against a zero cost as null.
+        print_json(report)
     else:
         _print_text(report, plots)
     if args.check and not report["table2"]["within_tolerance"]:

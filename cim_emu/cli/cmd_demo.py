@@ -25,7 +25,7 @@ def register(subparsers) -> None:
 def _device_stage(report, args) -> None:
     import calibration_data
     import devices
-    from cim_emu.cli._format import si
+    from cim_emu.cli.cmd_device import format_figure
     from devices.fit import fit_directory
     from devices.fit.plots import plot_calibration
 
@@ -37,12 +37,7 @@ def _device_stage(report, args) -> None:
     paper = {"tmr_at_read": "65 % at 200 mV", "tmr_low_bias": "> 100 %", "v50_V": "1.5 V",
              "window_10_90_V": "~1 V", "first_peak_s": "700 ps", "pair_margin_sigma": "~6 sigma",
              "endurance_cycles": ">= 1e12"}
-    rows = []
-    for key, label in paper.items():
-        value = getattr(summary, key)
-        shown = (f"{value:.1%}" if key.startswith("tmr") else f"{value:.2f} sigma" if key == "pair_margin_sigma"
-                 else si(value, key.rsplit("_", 1)[-1] if key.endswith(("_V", "_s")) else ""))
-        rows.append([key, shown, label])
+    rows = [[key, format_figure(key, getattr(summary, key)), label] for key, label in paper.items()]
     report.table(["figure", "emulator", "paper"], rows)
     rows = [[name, f"{e.value:.5g}", f"{e.standard_error:.3g}"] for name, e in fit.estimates.items()]
     report.table(["fitted parameter", "value (SI)", "standard error"], rows)
@@ -55,10 +50,10 @@ def _device_stage(report, args) -> None:
 
 def _trng_stage(report, args) -> None:
     import numpy as np
-    import torch
 
     import calibration_data
     import devices
+    from cim_emu.cli.cmd_trng import simulate
     from cim_emu.randomness import analyse_sequences, assess_quality, plot_trng_summary, run_suite, run_suite_many
 
     card = devices.default_card()
@@ -66,10 +61,7 @@ def _trng_stage(report, args) -> None:
                    "Four simulated p-bits of the default card, reset-then-write mode, each pulse trimmed to the "
                    "device's own 50 % point, 2^20 bits each; and the shipped bitstream.txt (the calibration "
                    "stand-in of the measured stream).")
-    seeds = np.random.SeedSequence(args.seed).spawn(4)
-    streams = np.stack([devices.generate_bitstream(
-        card, 1 << 20, generator=torch.Generator().manual_seed(int(s.generate_state(1)[0])), trim_to_half=True,
-    ).bits[0].numpy() for s in seeds])
+    streams = simulate(card, n_bits=1 << 20, n_devices=4, seed=args.seed)[0]  # what `cim-emu trng` simulates
     analysis = analyse_sequences(run_suite_many(streams))
     quality = assess_quality(streams)
     shipped = np.asarray(devices.read_bitstream(calibration_data.data_dir() / "bitstream.txt"))
@@ -93,10 +85,9 @@ def _trng_stage(report, args) -> None:
 
 
 def _regress_stage(report, args) -> None:
-    import json
-
     import devices
-    from cim_emu.regression import RegressionConfig, plot_regression, run_regression
+    from cim_emu.cli.cmd_regress import write_outputs
+    from cim_emu.regression import RegressionConfig, run_regression
 
     result = run_regression(RegressionConfig.fast(seed=args.seed), card=devices.default_card())
     report.section("3. Heteroscedastic regression on emulated tiles (paper Fig. 22)",
@@ -107,38 +98,20 @@ def _regress_stage(report, args) -> None:
     report.table(["network", "held-out Gaussian NLL", f"{result.interval:.0%} interval coverage"],
                  [["ANN (CrossbarLinear)", f"{result.ann_nll:.4g}", f"{result.ann_coverage:.1%}"],
                   ["MC-dropconnect", f"{result.mc_nll:.4g}", f"{result.mc_coverage:.1%}"]])
-    (report.directory / "regress").mkdir()
-    path = report.directory / "regress" / "regress.png"
-    plot_regression(result, path)
-    with devices.atomic_write(report.directory / "regress" / "regress.json") as handle:
-        json.dump(result.metrics(), handle, indent=2)
+    path, _ = write_outputs(result, report.directory / "regress")
     report.figure(path, "ANN prediction vs MC-dropconnect predictive band")
     print(f"  regression: MC-dropconnect coverage {result.mc_coverage:.1%}, NLL {result.mc_nll:.3g}; "
           f"ANN coverage {result.ann_coverage:.1%}, NLL {result.ann_nll:.3g}")
 
 
 def _generate_stage(report, args) -> None:
-    import sys
-
-    from tqdm import tqdm
-
+    from cim_emu.cli._progress import stage_bars
     from diffusion import GenerationConfig, Method, run_generation
 
     config = GenerationConfig(methods=(Method.IN_SITU, Method.EX_SITU, Method.NO_NOISE), n_images=500,
                               seed=args.seed)
-    bars: dict = {}
-
-    def progress(stage: str, done: int, total: int) -> None:
-        if stage not in bars:
-            bars[stage] = tqdm(total=total, desc=f"  {stage}", unit="step", file=sys.stderr, leave=False,
-                               disable=None)
-        bars[stage].update(done - bars[stage].n)
-
-    try:
+    with stage_bars(prefix="  ", disable=None) as progress:
         result = run_generation(config, report.directory / "generate", progress=progress)
-    finally:
-        for bar in bars.values():
-            bar.close()
     report.op_counts_file = report.directory / "generate" / "op_counts.json"
     report.section("4. Latent diffusion on emulated crossbars: in situ vs ex situ (paper Figs. 21-24)",
                    "A VAE (trained on scikit-learn digits) decodes latents produced by a 100-step reverse VP SDE whose "
@@ -171,15 +144,8 @@ def _generate_stage(report, args) -> None:
 
 
 def _bench_stage(report, args) -> None:
-    from cim_emu.energy import (
-        EnergyConfig,
-        all_sweeps,
-        compare_generation,
-        end_to_end_report,
-        load_op_counts_file,
-        plot_sweep,
-        plot_table2_landscape,
-    )
+    from cim_emu.cli.cmd_bench import write_plots
+    from cim_emu.energy import EnergyConfig, end_to_end_report, load_op_counts_file
     from cim_emu.energy.report import bench_report
 
     config = EnergyConfig()
@@ -210,14 +176,8 @@ def _bench_stage(report, args) -> None:
         report.table(["end to end, per generated image", "energy (J)", "latency (s)", "random bits"], rows)
         report.text("Priced from the operation counters of the generation run above (reads, ADC conversions, "
                     "p-bit pulses, TRNG bits moved), not from hand counts.")
-    (report.directory / "bench").mkdir()
-    for sweep in all_sweeps(config):
-        path = report.directory / "bench" / f"sweep_{sweep.name}.png"
-        plot_sweep(sweep, path)
-        report.figure(path, f"sweep: {sweep.name.replace('_', ' ')}")
-    path = report.directory / "bench" / "table2_landscape.png"
-    plot_table2_landscape(compare_generation(config), path)
-    report.figure(path, "Table II landscape")
+    for name, path in write_plots(config, report.directory / "bench"):
+        report.figure(path, "Table II landscape" if name == "table2_landscape" else f"sweep: {name.replace('_', ' ')}")
     print(f"  bench: in situ {bench['in_situ']['throughput_bit_per_ns']:.1f} bit/ns, "
           f"{bench['in_situ']['energy_pJ_per_bit']:.3f} pJ/bit; ratios {ratios['throughput']:.2f}x / "
           f"{ratios['efficiency']:.2f}x")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from cim_emu.cli._format import print_json, si, table
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("device", help="print the derived figures of a device card",
@@ -16,24 +18,26 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import devices
-    from cim_emu.cli._format import print_json, si, table
 
     card = devices.load_card(args.card) if args.card else devices.default_card()
     summary = devices.summarize(card).to_dict()
     if args.json:
         print_json({"card": card.name, **summary})
         return 0
-    units = {"_ohm": "Ohm", "_V": "V", "_s": "s", "_S": "S"}
-    rows = []
-    for key, value in summary.items():
-        unit = next((u for suffix, u in units.items() if key.endswith(suffix)), "")
-        if key.startswith("tmr"):
-            shown = f"{value:.1%}"
-        elif key == "pair_margin_sigma":
-            shown = f"{value:.2f} sigma"
-        else:
-            shown = si(value, unit)
-        rows.append([key, shown])
+    rows = [[key, format_figure(key, value)] for key, value in summary.items()]
     print(f"device card: {card.name}")
     print(table(rows, ["figure", "value"]))
     return 0
+
+
+_UNITS = {"_ohm": "Ohm", "_V": "V", "_s": "s", "_S": "S"}
+
+
+def format_figure(key: str, value: float) -> str:
+    """One ``devices.DeviceSummary`` figure as text: TMRs in percent, the pair margin in sigma, the rest
+    with the SI prefix of the unit its name ends in (also used by ``cim-emu demo``)."""
+    if key.startswith("tmr"):
+        return f"{value:.1%}"
+    if key == "pair_margin_sigma":
+        return f"{value:.2f} sigma"
+    return si(value, next((unit for suffix, unit in _UNITS.items() if key.endswith(suffix)), ""))

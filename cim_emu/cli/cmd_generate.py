@@ -8,7 +8,6 @@ prints a summary table. Writes into ``--out``: ``<method>_images.npy``, ``<metho
 from __future__ import annotations
 
 import argparse
-import sys
 
 _METHODS = {"in-situ": ("in-situ",), "ex-situ": ("ex-situ",), "both": ("in-situ", "ex-situ")}
 
@@ -38,9 +37,8 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from cim_emu.cli import CommandFailed
+    from cim_emu.cli._progress import stage_bars
     from diffusion import GenerationConfig, Method, run_generation
 
     methods = tuple(Method(name) for name in _METHODS[args.method])
@@ -48,18 +46,8 @@ def run(args: argparse.Namespace) -> int:
         methods += (Method.NO_NOISE,)
     config = GenerationConfig(methods=methods, n_images=args.n, n_steps=args.steps, seed=args.seed,
                               device=args.device, bits_per_sample=args.bits, umap=not args.no_umap)
-    bars: dict[str, tqdm] = {}
-
-    def progress(stage: str, done: int, total: int) -> None:
-        if stage not in bars:
-            bars[stage] = tqdm(total=total, desc=stage, unit="step", file=sys.stderr, leave=False)
-        bars[stage].update(done - bars[stage].n)
-
-    try:
+    with stage_bars() as progress:
         result = run_generation(config, args.out, progress=progress)
-    finally:
-        for bar in bars.values():
-            bar.close()
     rows = [(name, metrics) for name, metrics in result.references.items()]
     rows += [(f"{name} vs real", method.metrics_vs_real) for name, method in result.methods.items()]
     rows += list(result.comparisons.items())

@@ -30,8 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the experiment, write the figure and the JSON, print the metrics."""
     from cim_emu.cli import CommandFailed
-    from cim_emu.regression import RegressionConfig, plot_regression, run_regression
-    from devices import atomic_write, default_card, load_card
+    from cim_emu.regression import RegressionConfig, run_regression
+    from devices import default_card, load_card
 
     overrides = {"seed": args.seed}
     if args.steps is not None:
@@ -39,13 +39,7 @@ def run(args: argparse.Namespace) -> int:
     config = RegressionConfig.fast(**overrides) if args.fast else RegressionConfig(**overrides)
     card = load_card(args.card) if args.card else default_card()
     result = run_regression(config, card=card)
-    os.makedirs(args.out, exist_ok=True)
-    figure_path = os.path.join(args.out, "regress.png")
-    json_path = os.path.join(args.out, "regress.json")
-    plot_regression(result, figure_path)
-    with atomic_write(json_path) as handle:
-        json.dump(result.metrics(), handle, indent=2)
-        handle.write("\n")
+    figure_path, json_path = write_outputs(result, args.out)
     percent = round(100 * result.interval)
     print(f"held-out Gaussian NLL: ANN {result.ann_nll:.4g}, MC-dropconnect {result.mc_nll:.4g} (nats per point)")
     print(f"{percent} % interval coverage: ANN {result.ann_coverage:.1%}, MC-dropconnect {result.mc_coverage:.1%}")
@@ -56,3 +50,18 @@ def run(args: argparse.Namespace) -> int:
         raise CommandFailed(f"MC-dropconnect coverage {result.mc_coverage:.1%} (want {percent} +- 5 points) and "
                             f"NLL {result.mc_nll:.4g} vs ANN {result.ann_nll:.4g} (want lower)")
     return 0
+
+
+def write_outputs(result, directory) -> tuple[str, str]:
+    """Write regress.png and regress.json (the metrics) into ``directory``; returns their paths (also the demo's)."""
+    from cim_emu.regression import plot_regression
+    from devices import atomic_write
+
+    os.makedirs(directory, exist_ok=True)
+    figure_path = os.path.join(directory, "regress.png")
+    json_path = os.path.join(directory, "regress.json")
+    plot_regression(result, figure_path)
+    with atomic_write(json_path) as handle:
+        json.dump(result.metrics(), handle, indent=2)
+        handle.write("\n")
+    return figure_path, json_path

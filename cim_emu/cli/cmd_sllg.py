@@ -223,7 +223,6 @@ def run_sweep(args: argparse.Namespace) -> int:
 
 def run_trace(args: argparse.Namespace) -> int:
     import csv
-    import io
 
     import torch
 
@@ -241,15 +240,13 @@ def run_trace(args: argparse.Namespace) -> int:
                                 record_interval_s=_number(args.interval, duration=True, what="--interval"),
                                 duration_s=_number(args.duration, duration=True, what="--duration"),
                                 pulse=pulse, config=config, device=args.device)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["time_s", "trial", "voltage_V", "m_x", "m_y", "m_z"])
-    for r, time_s in enumerate(trace.time_s.tolist()):
-        for t in range(args.trials):
-            writer.writerow([repr(time_s), t, repr(float(trace.voltage_V[r, t])),
-                             *(repr(float(v)) for v in trace.magnetisation[r, t])])
     with atomic_write(args.out, "w", newline="") as handle:
-        handle.write(buffer.getvalue())
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["time_s", "trial", "voltage_V", "m_x", "m_y", "m_z"])
+        for r, time_s in enumerate(trace.time_s.tolist()):
+            for t in range(args.trials):
+                writer.writerow([repr(time_s), t, repr(float(trace.voltage_V[r, t])),
+                                 *(repr(float(v)) for v in trace.magnetisation[r, t])])
     if args.plot:
         _plot_trace(trace, args.plot)
     final = trace.magnetisation[-1, :, 2]
@@ -259,8 +256,6 @@ def run_trace(args: argparse.Namespace) -> int:
 
 
 def _plot_trace(trace, path) -> None:
-    import io
-
     import matplotlib
 
     matplotlib.use("Agg")
@@ -277,11 +272,9 @@ def _plot_trace(trace, path) -> None:
     bottom.set_ylabel("m_z")
     bottom.set_xlabel("time (ns)")
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=120)
-    plt.close(figure)
     with atomic_write(path, "wb") as handle:
-        handle.write(buffer.getvalue())
+        figure.savefig(handle, format="png", dpi=120)
+    plt.close(figure)
 
 
 def run_window(args: argparse.Namespace) -> int:

@@ -20,10 +20,13 @@ def run(args: argparse.Namespace) -> int:
     import pathlib
 
     from cim_emu.cli._format import print_json
+    from cim_emu.cli._progress import stage_bars
     from diffusion.pretrained import WEIGHTS_DIR
     from diffusion.train import train_weights
 
     only = tuple(name.strip() for name in args.only.split(",") if name.strip())
     out = pathlib.Path(args.out) if args.out else WEIGHTS_DIR
-    print_json(train_weights(out, only=only))
+    with stage_bars(unit="it") as progress:
+        summary = train_weights(out, only=only, progress=progress)
+    print_json(summary)
     return 0

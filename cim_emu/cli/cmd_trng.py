@@ -43,29 +43,32 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def simulate(card, args, progress) -> tuple:
-    """Per-device streams (uint8 array (K, N)), their switching probabilities, and read conductances if small."""
+def simulate(card, *, n_bits: int, n_devices: int, seed: int, mode: str = "reset", voltage_V: float | None = None,
+             pulse_width_s: float | None = None, trimmed: bool = True, keep_conductance: bool = False,
+             torch_device: str = "cpu", on_device_done=None) -> tuple:
+    """Per-device streams (uint8 array (K, N)), their switching probabilities, read conductances (if kept)
+    and the number of read errors. Device k draws from stream k of ``SeedSequence(seed)`` (also the demo's)."""
     import numpy as np
     import torch
 
     import devices
 
-    seeds = np.random.SeedSequence(args.seed).spawn(args.devices)
-    keep_conductance = args.plot is not None and args.n_bits * args.devices <= 20_000_000
-    bits = np.empty((args.devices, args.n_bits), dtype=np.uint8)
-    conductances = np.empty((args.devices, args.n_bits), dtype=np.float32) if keep_conductance else None
+    seeds = np.random.SeedSequence(seed).spawn(n_devices)
+    bits = np.empty((n_devices, n_bits), dtype=np.uint8)
+    conductances = np.empty((n_devices, n_bits), dtype=np.float32) if keep_conductance else None
     probabilities, read_errors = [], 0
-    for index, seed in enumerate(seeds):
-        generator = torch.Generator(device=args.torch_device).manual_seed(int(seed.generate_state(1)[0]))
+    for index, device_seed in enumerate(seeds):
+        generator = torch.Generator(device=torch_device).manual_seed(int(device_seed.generate_state(1)[0]))
         result = devices.generate_bitstream(
-            card, args.n_bits, mode=devices.WriteMode(args.mode), generator=generator, voltage_V=args.voltage,
-            pulse_width_s=args.pulse_width, trim_to_half=not args.untrimmed, with_conductance=keep_conductance)
+            card, n_bits, mode=devices.WriteMode(mode), generator=generator, voltage_V=voltage_V,
+            pulse_width_s=pulse_width_s, trim_to_half=trimmed, with_conductance=keep_conductance)
         bits[index] = result.bits[0].cpu().numpy()
         if conductances is not None:
             conductances[index] = result.conductances_S[0].cpu().numpy()
         probabilities.append(float(result.probabilities[0]))
         read_errors += result.read_errors
-        progress.update()
+        if on_device_done is not None:
+            on_device_done()
     return bits, probabilities, conductances, read_errors
 
 
@@ -85,7 +88,11 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--plot draws the test results: add --test")
     card = devices.default_card() if args.device == "default" else devices.load_card(args.device)
     with tqdm(total=args.devices, desc="simulating p-bits", unit="device", disable=None, file=sys.stderr) as bar:
-        bits, probabilities, conductances, read_errors = simulate(card, args, bar)
+        bits, probabilities, conductances, read_errors = simulate(
+            card, n_bits=args.n_bits, n_devices=args.devices, seed=args.seed, mode=args.mode, voltage_V=args.voltage,
+            pulse_width_s=args.pulse_width, trimmed=not args.untrimmed,
+            keep_conductance=args.plot is not None and args.n_bits * args.devices <= 20_000_000,
+            torch_device=args.torch_device, on_device_done=bar.update)
     with devices.atomic_write(args.out, "wb") as handle:
         for row in bits:
             handle.write((row + ord("0")).tobytes() + b"\n")

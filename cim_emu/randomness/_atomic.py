@@ -26,6 +26,10 @@ def atomic_output(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     try:
         with os.fdopen(handle, mode) as stream:
             yield stream
+        # mkstemp creates the file 0600; give it the permissions open() would (0666 less the umask).
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -10,7 +10,6 @@ random numbers, so the batch size changes speed only.
 from __future__ import annotations
 
 import csv
-import io
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -202,13 +201,12 @@ def write_switching_csv(
     switching: SwitchingMap, path: str | os.PathLike, *, array_id: int = 0, first_device_id: int = 0
 ) -> None:
     """Write the map in the ``switching.csv`` schema (atomically; widths in seconds, volts)."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=SWITCHING_CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in switching.rows(array_id=array_id, first_device_id=first_device_id):
-        writer.writerow({**row, "voltage_V": repr(row["voltage_V"]), "pulse_width_s": repr(row["pulse_width_s"])})
     with atomic_write(path, "w", newline="") as handle:
-        handle.write(buffer.getvalue())
+        writer = csv.DictWriter(handle, fieldnames=SWITCHING_CSV_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for row in switching.rows(array_id=array_id, first_device_id=first_device_id):
+            writer.writerow({**row, "voltage_V": repr(row["voltage_V"]),
+                             "pulse_width_s": repr(row["pulse_width_s"])})
 
 
 def crossing_voltages(
@@ -321,8 +319,6 @@ def plot_switching_map(switching: SwitchingMap, path: str | os.PathLike, *, titl
     right.legend(fontsize=7, ncol=2)
     figure.suptitle(title or f"sLLG switching map ({switching.n_trials} trials per point)")
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=120)
-    plt.close(figure)
     with atomic_write(path, "wb") as handle:
-        handle.write(buffer.getvalue())
+        figure.savefig(handle, format="png", dpi=120)
+    plt.close(figure)

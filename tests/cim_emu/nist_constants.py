@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import pathlib
 import tempfile
 
 import numpy as np
+
+import devices
 
 CONSTANTS = ("e", "pi", "sqrt2", "sqrt3")
 _INTEGER_BITS = {"e": 2, "pi": 2, "sqrt2": 1, "sqrt3": 1}
@@ -56,10 +57,7 @@ def constant_bits(name: str, n_bits: int = 1_000_000) -> np.ndarray:
             bits = None
     if bits is None or bits.shape != (n_bits,):
         bits = _compute(name, n_bits)
-        _CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=_CACHE_DIR, suffix=".npy")
-        with os.fdopen(handle, "wb") as stream:
+        with devices.atomic_write(path, "wb") as stream:  # concurrent test runs never read half a file
             np.save(stream, bits)
-        os.replace(temporary, path)
     bits.setflags(write=False)
     return bits

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 import pytest
 
 from cim_emu.cli import main
@@ -14,6 +17,9 @@ def test_demo_device_stage_writes_report(tmp_path, capsys):
     assert "fig11_pulse_width.png" in index and (out / "device" / "fig11_pulse_width.png").is_file()
     assert "v50" in capsys.readouterr().out
     assert [p.name for p in tmp_path.iterdir()] == ["report"]  # no staging directory left behind
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~mask  # not the staging directory's 0700
 
 
 def test_demo_unknown_stage_is_exit_2_and_leaves_old_report(tmp_path, capsys):

@@ -107,6 +107,12 @@ def test_counters_count_pulses_resets_and_reads(card, torch_generator):
     assert counts.cell_reads == 12 * 2 * 9 * 40
     assert counts.adc_conversions == 12 * 9 * 3
     assert counts.cell_writes == 0 and counts.trng_bits_generated == 0
+    # A layer restored from a state_dict counts the same pulses (the tile derives its count on loading).
+    restored = _layer(card)
+    restored.load_state_dict(layer.state_dict())
+    with track_ops() as restored_counts:
+        restored.eval()(torch.randn(3, 40, generator=torch_generator), generator=torch_generator, n_samples=4)
+    assert restored_counts.pbit_pulses == restored_counts.pbit_resets == 12 * pulsed
 
 
 def test_multi_bit_weights_are_refused(card):

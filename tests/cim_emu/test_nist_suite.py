@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -40,6 +41,14 @@ def test_json_has_the_documented_shape(random_bits):
     if "RandomExcursions" in counts:
         assert counts["RandomExcursions"] == 8 and counts["RandomExcursionsVariant"] == 18
     assert data["tests"]["CumulativeSums"]["labels"] == ["forward", "reverse"]
+
+
+def test_non_finite_numpy_statistics_become_null_in_json():
+    # numpy scalars and arrays go through .tolist(); their NaN/inf must become null like Python floats'.
+    statistics = {"scalar": np.float64("nan"), "table": np.array([[1.0, np.inf]]), "plain": -math.inf}
+    result = TestResult(name="Frequency", p_values=(0.5,), statistics=statistics)
+    statistics = json.loads(json.dumps(result.to_dict(), allow_nan=False))["statistics"]
+    assert statistics == {"scalar": None, "table": [[1.0, None]], "plain": None}
 
 
 def test_labels_follow_sts_order():

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 import numpy as np
 import pytest
 
@@ -37,3 +40,14 @@ def test_bad_input_leaves_no_file(tmp_path):
     with pytest.raises(ValueError, match="at least 4 bits"):
         plot_trng_summary(bits[:, :2], tmp_path / "x.png")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_figure_gets_the_permissions_of_an_ordinary_file(tmp_path):
+    # The suite's own atomic writer (it imports nothing else of cim-emu) must not leave mkstemp's 0600.
+    bits = np.random.default_rng(5).integers(0, 2, 256, dtype=np.uint8)
+    mask = os.umask(0o022)
+    try:
+        path = plot_trng_summary(bits, tmp_path / "summary.png")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import stat
 
 import pytest
 
@@ -72,3 +74,13 @@ def test_save_is_atomic_on_failure(tmp_path):
         devices.save_card(card, path)
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["card.json"]
+
+
+def test_saved_files_get_the_permissions_of_an_ordinary_file(tmp_path):
+    # atomic_write's temporary file starts as 0600 (mkstemp); the result must follow the umask like open().
+    mask = os.umask(0o022)
+    try:
+        devices.save_card(devices.default_card(), tmp_path / "card.json")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "card.json").stat().st_mode) == 0o644

@@ -50,6 +50,13 @@ def not_applicable(
     )
 
 
+def no_complete_block(name: str, n: int, block_bits: int, *, alpha: float, corrected: bool) -> TestResult:
+    """Not applicable: the n bits hold no complete block of M = ``block_bits`` bits."""
+    return not_applicable(
+        name, f"n = {n} bits hold no complete block of M = {block_bits} bits", alpha=alpha, corrected=corrected
+    )
+
+
 def finish(
     name: str,
     p_values: list[float] | tuple[float, ...],

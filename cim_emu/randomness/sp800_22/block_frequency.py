@@ -11,7 +11,7 @@ from cim_emu.randomness.sp800_22._common import (
     check_alpha,
     check_positive_int,
     finish,
-    not_applicable,
+    no_complete_block,
     size_note,
 )
 from cim_emu.randomness.sp800_22._sequence import PreparedBits
@@ -47,12 +47,7 @@ def block_frequency(
     n = sequence.n
     n_blocks = n // block_bits
     if n_blocks < 1:
-        return not_applicable(
-            NAME,
-            f"n = {n} bits hold no complete block of M = {block_bits} bits",
-            alpha=alpha,
-            corrected=corrected,
-        )
+        return no_complete_block(NAME, n, block_bits, alpha=alpha, corrected=corrected)
     ones = _kernels.block_ones(sequence.bits, block_bits, n_blocks)
     deviation = ones / block_bits - 0.5  # pi_i - 1/2, sec. 2.2.4 step 2
     chi_squared = 4.0 * block_bits * float(np.sum(deviation * deviation))  # step 3

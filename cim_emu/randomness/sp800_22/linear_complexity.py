@@ -12,7 +12,7 @@ from cim_emu.randomness.sp800_22._common import (
     check_alpha,
     check_positive_int,
     finish,
-    not_applicable,
+    no_complete_block,
     size_note,
 )
 from cim_emu.randomness.sp800_22._sequence import PreparedBits, as_bits
@@ -75,12 +75,7 @@ def linear_complexity(
     n = sequence.n
     n_blocks = n // block_bits
     if n_blocks < 1:
-        return not_applicable(
-            NAME,
-            f"n = {n} bits hold no complete block of M = {block_bits} bits",
-            alpha=alpha,
-            corrected=corrected,
-        )
+        return no_complete_block(NAME, n, block_bits, alpha=alpha, corrected=corrected)
     complexities = _kernels.linear_complexities(sequence.bits, block_bits, n_blocks)  # sec. 2.10.4 step 2
     mu = expected_complexity(block_bits, sts=not corrected)
     sign = 1 if block_bits % 2 == 0 else -1

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from cim_emu.randomness.sp800_22 import _kernels
-from cim_emu.randomness.sp800_22._common import check_alpha, finish, not_applicable
+from cim_emu.randomness.sp800_22._common import check_alpha, finish, no_complete_block, not_applicable
 from cim_emu.randomness.sp800_22._sequence import PreparedBits
 from cim_emu.randomness.sp800_22._special import igamc
 from cim_emu.randomness.sp800_22.result import DEFAULT_ALPHA, TestResult
@@ -112,12 +112,7 @@ def longest_run(
     n_classes = len(boundaries)
     n_blocks = n // chosen
     if n_blocks < 1:
-        return not_applicable(
-            NAME,
-            f"n = {n} bits hold no complete block of M = {chosen} bits",
-            alpha=alpha,
-            corrected=corrected,
-        )
+        return no_complete_block(NAME, n, chosen, alpha=alpha, corrected=corrected)
     longest = _kernels.longest_run_per_block(sequence.bits, chosen, n_blocks)
     classes = np.clip(longest, boundaries[0], boundaries[-1]) - boundaries[0]  # sec. 2.4.4 step 2
     nu = np.bincount(classes, minlength=n_classes)

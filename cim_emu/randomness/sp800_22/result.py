@@ -14,7 +14,8 @@ DEFAULT_ALPHA = 0.01
 def _json_ready(value: Any) -> Any:
     """Turn numpy scalars/arrays and tuples into plain JSON types (recursively)."""
     if hasattr(value, "tolist"):
-        return value.tolist()
+        # numpy scalars/arrays become plain floats and lists, which may still hold NaN or inf.
+        return _json_ready(value.tolist())
     if isinstance(value, dict):
         return {str(key): _json_ready(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
