@@ -68,7 +68,8 @@ def generate_bitstream(card: DeviceCard, n_bits: int, *, mode: WriteMode = Write
         card: device card (p-bit model, operating point, data-bit read path).
         n_bits: bits per device.
         mode: reset-then-write (independent bits) or toggle (Markov chain).
-        generator: source of all randomness (device variation, switching, read noise), in that order.
+        generator: source of all randomness: device variation, then switching, and a read-noise stream split
+            from it (so the switching draws do not depend on what the read path draws).
         n_devices: number of p-bits.
         voltage_V: pulse amplitude (the card's write voltage unless given).
         pulse_width_s: pulse width (the card's unless given).
@@ -97,6 +98,10 @@ def generate_bitstream(card: DeviceCard, n_bits: int, *, mode: WriteMode = Write
     levels = sample_device_conductances(card.data_bit, n_devices, generator=generator, dtype=torch.float64)
     reference = 0.5 * (levels.parallel_S + levels.antiparallel_S)
     state = torch.rand(n_devices, generator=generator, device=device) < 0.5  # toggle mode: unknown start
+    # The read path gets its own stream, split off here, so that asking for the conductances (or the read
+    # errors being drawn) never changes which pulses switched.
+    read_seed = int(torch.randint(0, 2 ** 62, (1,), generator=generator, device=device))
+    read_generator = torch.Generator(device=device).manual_seed(read_seed)
     thresholds, always_switch = _lane_thresholds(probabilities)
     misread_parallel, misread_antiparallel = _misread_probabilities(card, levels, reference)
     draw_misreads = bool(max(misread_parallel.max(), misread_antiparallel.max()) > 2.0 ** -_LANE_BITS)
@@ -117,14 +122,14 @@ def generate_bitstream(card: DeviceCard, n_bits: int, *, mode: WriteMode = Write
             state = antiparallel[:, -1].clone()
         if with_conductance:
             true_g = torch.where(antiparallel, levels.antiparallel_S[:, None], levels.parallel_S[:, None])
-            read_g = apply_read_noise(card.data_bit, true_g, generator=generator)
+            read_g = apply_read_noise(card.data_bit, true_g, generator=read_generator)
             read_bits = read_g < reference[:, None]
             conductances[:, start:stop] = read_g.to(torch.float32)
         elif draw_misreads:
             # The sense amplifier errs with the probability that read noise carries the conductance past the
             # reference: the same law as sampling the conductance, without materialising it.
             error_probability = torch.where(antiparallel, misread_antiparallel[:, None], misread_parallel[:, None])
-            misread = torch.rand(antiparallel.shape, generator=generator, device=device,
+            misread = torch.rand(antiparallel.shape, generator=read_generator, device=device,
                                  dtype=torch.float64) < error_probability
             read_bits = antiparallel ^ misread
         else:

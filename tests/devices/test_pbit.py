@@ -176,3 +176,14 @@ def test_trimming_puts_every_device_at_one_half(card):
     for offset, voltage in zip(offsets.tolist(), voltages.tolist(), strict=True):
         assert voltage == pytest.approx(devices.voltage_at_probability(card.p_bit, 0.3, v50_offset_V=offset),
                                         abs=1e-9)
+
+
+def test_asking_for_conductances_does_not_change_the_bits(card, monkeypatch):
+    import devices.bitstream as bitstream
+
+    monkeypatch.setattr(bitstream, "_CHUNK_BITS", 1024)  # several chunks
+    plain = devices.generate_bitstream(card, 10000, n_devices=2, generator=torch.Generator().manual_seed(4))
+    traced = devices.generate_bitstream(card, 10000, n_devices=2, generator=torch.Generator().manual_seed(4),
+                                        with_conductance=True)
+    assert torch.equal(plain.bits, traced.bits)
+    assert traced.conductances_S is not None
