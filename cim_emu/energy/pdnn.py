@@ -22,6 +22,7 @@ with b_w b_a and the adder with its width (an assumption of this module, not the
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import asdict, dataclass
 
 __all__ = [
@@ -85,9 +86,9 @@ class PDNNCosts:
             "compare_energy_J",
         ):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0.0:
-                raise ValueError(f"PDNNCosts.{name} must be a number >= 0 J, got {value!r}")
-        if not isinstance(self.reference_bits, int) or self.reference_bits < 1:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < math.inf:
+                raise ValueError(f"PDNNCosts.{name} must be a finite number >= 0 J, got {value!r}")
+        if isinstance(self.reference_bits, bool) or not isinstance(self.reference_bits, int) or self.reference_bits < 1:
             raise ValueError(f"PDNNCosts.reference_bits must be an integer >= 1, got {self.reference_bits!r}")
         if not 0.0 <= self.active_fraction <= 1.0:
             raise ValueError(f"PDNNCosts.active_fraction must lie in [0, 1], got {self.active_fraction!r}")

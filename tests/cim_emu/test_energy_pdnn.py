@@ -151,6 +151,8 @@ def test_gain_falls_with_memory_energy_towards_the_memory_bound_limit():
         ),
         lambda: PDNNCosts(add_energy_J=-1.0),
         lambda: PDNNCosts(active_fraction=1.5),
+        lambda: PDNNCosts(rng_energy_J=float("inf")),
+        lambda: PDNNCosts(reference_bits=True),
     ],
 )
 def test_bad_inputs_are_rejected(call):
