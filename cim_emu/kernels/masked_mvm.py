@@ -192,10 +192,14 @@ def _mask_kernel(n_rows, thresholds, key_0, key_1, row_offset, out):
 
 
 
-def _compile(function, *, fastmath: bool = True) -> tuple:
-    """(serial, parallel) compiled variants: same arithmetic per row, so the same results either way."""
-    return (numba.njit(parallel=False, fastmath=fastmath, cache=True)(function),
-            numba.njit(parallel=True, fastmath=fastmath, cache=True)(function))
+def _compile(function, *, fastmath: bool = True, error_model: str = "python"):
+    """The one compiled (parallel) variant of a row kernel; :func:`_run` sets its thread count per call.
+
+    One variant, not a serial and a parallel one: the two are compiled apart, and LLVM may vectorise a row's
+    sums differently in each (fastmath lets it reassociate), so results would depend on the thread count.
+    (numba's disk cache also ignores compile flags: a second variant of one function loads the first's.)
+    """
+    return numba.njit(parallel=True, fastmath=fastmath, error_model=error_model, cache=True)(function)
 
 
 _FORWARD = _compile(_forward_kernel)
@@ -204,17 +208,15 @@ _GRAD_WEIGHT = _compile(_grad_weight_kernel)
 _MASK = _compile(_mask_kernel, fastmath=False)
 
 
-def _run(variants: tuple, work: int, *args) -> None:
+def _run(kernel, work: int, *args) -> None:
     # Waking a thread pool costs milliseconds on a busy machine: small jobs, or a caller limited to one
-    # thread (torch.set_num_threads(1)), run serially; big ones use up to torch's thread count.
+    # thread (torch.set_num_threads(1)), run on the calling thread; big ones use up to torch's thread count.
+    # Each row is computed by the same code whatever the thread count, so the results are identical.
     threads = min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)
-    if threads <= 1 or work < _PARALLEL_WORK:
-        variants[0](*args)
-        return
     previous = numba.get_num_threads()
-    numba.set_num_threads(threads)
+    numba.set_num_threads(threads if threads > 1 and work >= _PARALLEL_WORK else 1)
     try:
-        variants[1](*args)
+        kernel(*args)
     finally:
         numba.set_num_threads(previous)
 
