@@ -5,10 +5,12 @@
 1. MC-dropconnect MVM (size x size layer, ``rows`` input rows, a fresh Bernoulli(P) mask per cell and row):
    naive torch (uniform draw, compare, masked einsum; rows in chunks of 16 to bound memory) vs the emulator's
    ``masked_mvm`` (fused Philox kernel on CPU, chunked native-RNG path elsewhere) vs a dense fp32 GEMM of
-   the same shape. Figures in cell-samples per second (rows x size^2 per call); medians of ``repeats``.
+   the same shape. Figures in cell-samples per second (rows x size^2 per call), medians of ``repeats``
+   interleaved rounds; speed-ups are medians of the per-round ratios.
 2. Deterministic tile with read noise, 8-bit DAC and ADC (batch ``batch``) vs ``torch.nn.functional.linear``
    of the same shape: one physical array of size x size, and the default 256 x 256 arrays (partial sums
-   converted per array and added digitally).
+   converted per array and added digitally). Timed in interleaved rounds (at least 21); the ratio is the
+   median of the per-round ratios.
 
 Run once with one thread and once with every thread, unless ``--threads`` is given.
 """
@@ -25,18 +27,29 @@ import devices
 from cim_emu import CrossbarConfig, CrossbarTile, keep_thresholds, masked_mvm
 
 
-def _median_time(function, repeats: int, device: torch.device) -> float:
-    function()  # warm-up: compilation, caches
-    times = []
-    for _ in range(repeats):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        function()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def _interleaved_times(contenders: dict, rounds: int, device: torch.device) -> dict:
+    """Seconds per call of each contender over ``rounds`` rounds, each round timing every contender once.
+
+    Interleaving makes load drifting on a shared machine hit all contenders alike; round 0 warms up
+    (kernel compilation, caches) and is dropped.
+    """
+    times = {name: [] for name in contenders}
+    for round_index in range(rounds + 1):
+        for name, function in contenders.items():
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            function()
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            if round_index:
+                times[name].append(time.perf_counter() - start)
+    return times
+
+
+def _median_ratio(times: list[float], baseline: list[float]) -> float:
+    """Median over rounds of the per-round ratio."""
+    return statistics.median(t / b for t, b in zip(times, baseline))
 
 
 def _naive_mc_mvm(inputs, weight, probability, generator):
@@ -56,15 +69,19 @@ def bench_mc(size: int, rows: int, repeats: int, device: torch.device) -> None:
     thresholds = keep_thresholds(probability.double())
     cell_samples = rows * size * size
     seeds = iter(range(10 ** 6))
-    naive = _median_time(lambda: _naive_mc_mvm(inputs, weight, probability, generator), repeats, device)
-    fused = _median_time(lambda: masked_mvm(inputs, weight, thresholds, seed=next(seeds)), repeats, device)
-    dense = _median_time(lambda: inputs @ weight.T, max(repeats, 20), device)
-    print(f"  MC-dropconnect MVM {size}x{size}, {rows} rows:")
+    times = _interleaved_times({
+        "naive": lambda: _naive_mc_mvm(inputs, weight, probability, generator),
+        "emulator": lambda: masked_mvm(inputs, weight, thresholds, seed=next(seeds)),
+        "dense": lambda: inputs @ weight.T,
+    }, repeats, device)
+    naive, fused, dense = (statistics.median(times[name]) for name in ("naive", "emulator", "dense"))
+    print(f"  MC-dropconnect MVM {size}x{size}, {rows} rows (medians of {repeats} interleaved rounds):")
     print(f"    naive torch    {cell_samples / naive / 1e9:8.3f} G cell-samples/s  ({naive * 1e3:8.2f} ms)")
     print(f"    emulator       {cell_samples / fused / 1e9:8.3f} G cell-samples/s  ({fused * 1e3:8.2f} ms)  "
-          f"{naive / fused:6.1f}x naive")
+          f"{_median_ratio(times['naive'], times['emulator']):6.1f}x naive")
     print(f"    dense GEMM     {cell_samples / dense / 1e9:8.3f} G MAC/s             ({dense * 1e3:8.2f} ms)  "
-          f"{fused / dense:6.1f}x faster than the emulator, {naive / dense:7.1f}x than naive")
+          f"{_median_ratio(times['emulator'], times['dense']):6.1f}x faster than the emulator, "
+          f"{_median_ratio(times['naive'], times['dense']):7.1f}x than naive")
 
 
 def bench_tile(size: int, batch: int, repeats: int, device: torch.device) -> None:
@@ -72,15 +89,19 @@ def bench_tile(size: int, batch: int, repeats: int, device: torch.device) -> Non
     generator = torch.Generator(device=device).manual_seed(1)
     weight = torch.randn(size, size, generator=generator, device=device)
     inputs = torch.randn(batch, size, generator=generator, device=device)
-    linear = _median_time(lambda: torch.nn.functional.linear(inputs, weight), max(repeats, 20), device)
-    print(f"  deterministic tile {size}x{size}, batch {batch} (read noise, 8-bit DAC and ADC):")
-    print(f"    F.linear                      {linear * 1e3:8.2f} ms")
+    noise = torch.Generator(device=device).manual_seed(2)
+    contenders = {"F.linear": lambda: torch.nn.functional.linear(inputs, weight)}
     for label, rows, cols in (("one array", size, size), ("256x256 arrays", 256, 256)):
         config = CrossbarConfig(array_rows=rows, array_cols=cols)
         tile = CrossbarTile.program(weight, config=config, card=card, generator=generator)
-        noise = torch.Generator(device=device).manual_seed(2)
-        elapsed = _median_time(lambda tile=tile, noise=noise: tile(inputs, generator=noise), repeats, device)
-        print(f"    tile, {label:<15}         {elapsed * 1e3:8.2f} ms  {elapsed / linear:5.2f}x F.linear")
+        contenders[f"tile, {label}"] = lambda tile=tile: tile(inputs, generator=noise)
+    times = _interleaved_times(contenders, max(repeats, 21), device)
+    print(f"  deterministic tile {size}x{size}, batch {batch} (read noise, 8-bit DAC and ADC):")
+    baseline = times["F.linear"]
+    print(f"    F.linear                      {statistics.median(baseline) * 1e3:8.2f} ms")
+    for name, elapsed in list(times.items())[1:]:
+        print(f"    {name:<29} {statistics.median(elapsed) * 1e3:8.2f} ms  "
+              f"{_median_ratio(elapsed, baseline):5.2f}x F.linear (median of per-round ratios)")
 
 
 def main() -> None:
