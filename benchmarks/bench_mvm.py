@@ -49,7 +49,7 @@ def _interleaved_times(contenders: dict, rounds: int, device: torch.device) -> d
 
 def _median_ratio(times: list[float], baseline: list[float]) -> float:
     """Median over rounds of the per-round ratio."""
-    return statistics.median(t / b for t, b in zip(times, baseline))
+    return statistics.median(t / b for t, b in zip(times, baseline, strict=True))
 
 
 def _naive_mc_mvm(inputs, weight, probability, generator):

@@ -194,4 +194,3 @@ def test_masked_mvm_on_cuda(backend):
     probabilities = torch.full((256, 256), 0.3, dtype=torch.float64, device="cuda")
     kept = keep_masks(keep_thresholds(probabilities), 5, 400, backend=backend).double().mean().item()
     assert abs(kept - 0.3) < 5 * math.sqrt(0.21 / (400 * 256 * 256))
-
