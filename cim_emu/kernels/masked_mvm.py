@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from cim_emu.kernels.philox import philox4x32_numba, philox4x32_torch
+from devices._numba_threads import run_numba_kernel
 
 __all__ = ["MaskBackend", "default_backend", "keep_thresholds", "threshold_probabilities", "masked_mvm",
            "keep_masks", "draw_seed"]
@@ -209,16 +210,11 @@ _MASK = _compile(_mask_kernel, fastmath=False)
 
 
 def _run(kernel, work: int, *args) -> None:
-    # Waking a thread pool costs milliseconds on a busy machine: small jobs, or a caller limited to one
-    # thread (torch.set_num_threads(1)), run on the calling thread; big ones use up to torch's thread count.
-    # Each row is computed by the same code whatever the thread count, so the results are identical.
-    threads = min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)
-    previous = numba.get_num_threads()
-    numba.set_num_threads(threads if threads > 1 and work >= _PARALLEL_WORK else 1)
-    try:
-        kernel(*args)
-    finally:
-        numba.set_num_threads(previous)
+    # Small jobs, or a caller limited to one thread (torch.set_num_threads(1)), run on the calling thread;
+    # big ones use up to torch's thread count. Each row is computed by the same code whatever the thread
+    # count, so the results are identical.
+    run_numba_kernel(kernel, *args, parallel=work >= _PARALLEL_WORK)
+
 
 def _key(seed: int) -> tuple[np.uint32, np.uint32]:
     return np.uint32(seed & 0xFFFFFFFF), np.uint32((seed >> 32) & 0xFFFFFFFF)

@@ -373,6 +373,7 @@ def _numba_normals(step_index, trial_index, stream, key):
 
 
 def _numba_advance(batch: _Batch, config: SolverConfig, key: int, pulse: TrapezoidPulse):
+    from devices._numba_threads import run_numba_kernel
     from devices.macrospin.kernel_numba import advance_numba, trapped_numba
 
     arrays = [t.detach().to("cpu", torch.float64).contiguous().numpy() for t in batch.trials[:-1]]
@@ -388,7 +389,8 @@ def _numba_advance(batch: _Batch, config: SolverConfig, key: int, pulse: Trapezo
             arrays_state = [s.detach().to("cpu", torch.float64).contiguous().clone() for s in state]
             owned[:] = [tuple(arrays_state)]
         mx, my, mz = owned[0]
-        advance_numba(
+        run_numba_kernel(
+            advance_numba,
             mx.numpy(), my.numpy(), mz.numpy(), *arrays, trial_index,
             first_step, n_steps, config.time_step_s, key,
             batch.demag_x_T, batch.demag_y_T, batch.rise_half_time_s,

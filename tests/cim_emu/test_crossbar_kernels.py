@@ -83,6 +83,20 @@ def test_fused_kernel_result_does_not_depend_on_thread_count():
     assert torch.equal(serial, parallel)
 
 
+def test_kernels_leave_the_torch_thread_count_alone():
+    # numba's OpenMP layer shares the runtime with torch: a kernel call must not change torch's threads.
+    previous = torch.get_num_threads()
+    thresholds = keep_thresholds(torch.full((64, 64), 0.5, dtype=torch.float64))
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            for rows in (2, 2048):   # on the calling thread, and on the thread pool
+                masked_mvm(torch.ones(rows, 64), torch.ones(64, 64), thresholds, seed=1)
+                assert torch.get_num_threads() == threads
+    finally:
+        torch.set_num_threads(previous)
+
+
 @pytest.mark.parametrize("backend", list(MaskBackend))
 def test_masked_mvm_gradients(backend):
     generator = torch.Generator().manual_seed(8)

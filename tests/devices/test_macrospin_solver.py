@@ -35,6 +35,21 @@ def test_same_seed_same_bits_other_seed_other_bits():
     assert first.backend == "numba" and first.note == ""
 
 
+def test_the_numba_backend_keeps_the_torch_thread_count_and_its_results():
+    # numba's OpenMP layer shares the runtime with torch: the solver must leave torch's count as it was,
+    # and per-trial arithmetic makes the bits independent of the thread count.
+    previous = torch.get_num_threads()
+    try:
+        outcomes = []
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            outcomes.append(_run(0))
+            assert torch.get_num_threads() == threads
+    finally:
+        torch.set_num_threads(previous)
+    assert torch.equal(outcomes[0].final_magnetisation, outcomes[1].final_magnetisation)
+
+
 def test_chunking_does_not_change_the_result():
     # Counter-based noise: the random numbers belong to (trial, step), not to a kernel call.
     reference = _run(0)
