@@ -11,12 +11,10 @@ columns are taken in chunks of 256; in a chunk of n columns, G = ceil(n / 4) Phi
 
     (w0, w1, w2, w3) = Philox4x32-10(counter = (64 k + g, b, r mod 2^32, r >> 32), key = (seed mod 2^32, seed >> 32))
 
-(k the chunk, g < G) feed two Box-Muller pairs, written to the chunk's columns g, G + g, 2G + g, 3G + g:
-
-    rho = sqrt(-2 ln((w0 + 1) 2^-32)),  theta = 2 pi w1 2^-32:  z = rho cos theta, rho sin theta  (and w2, w3)
-
-so |z| <= 6.66 (a tail probability of 3e-11 is cut). The logarithm and sine/cosine are polynomials
-(relative error < 1e-9 in double precision) so that LLVM vectorises the loops: numba has no vector libm.
+(k the chunk, g < G) give four normals by Box-Muller on (w0, w1) and (w2, w3), written to the chunk's
+columns g, G + g, 2G + g, 3G + g. Philox and Box-Muller are the macrospin solver's vectorised numba
+versions (:mod:`devices.macrospin.kernel_numba`: polynomial log, sine and cosine, so LLVM vectorises
+the loops; |z| <= 5.89, a 4e-9 tail is cut); :func:`column_normals_torch` is the same stream in torch.
 The same seed gives the same noise on any thread count (the stream is indexed, not sequential).
 """
 
@@ -27,117 +25,25 @@ import math
 import numba
 import numpy as np
 import torch
-from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, overload
 
-from cim_emu.kernels.masked_mvm import _compile, _key, _run
-from cim_emu.kernels.philox import philox4x32_numba
+from cim_emu.kernels.masked_mvm import _compile, _run
+from devices.macrospin import box_muller_torch, philox4x32_torch
+from devices.macrospin.kernel_numba import box_muller_numba, philox4x32_numba
 
-__all__ = ["column_normals", "noisy_column_readout"]
+__all__ = ["column_normals", "column_normals_torch", "noisy_column_readout"]
 
 _CHUNK = 256                      # columns per chunk of the stream (64 Philox calls)
 _GROUPS = _CHUNK // 4
-_LN2 = math.log(2.0)
-_MANTISSA = 0xFFFFFFFFFFFFF
-_ONE_EXPONENT = 0x3FF0000000000000
-_SQRT2_MANTISSA = 0x6A09E667F3BCD   # mantissa bits of sqrt(2): above it, halve m into [sqrt(1/2), 1)
-_QUARTER_TURN = math.pi / 2 * 2.0 ** -30
-_INV_SQRT2 = 1 / math.sqrt(2.0)
-
-
-@intrinsic
-def _float64_bits(typingctx, value):
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
-    return types.int64(types.float64), codegen
-
-
-@intrinsic
-def _bits_float64(typingctx, bits):
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
-    return types.float64(types.int64), codegen
+_U = np.uint64
 
 
 @intrinsic
 def _bits_float32(typingctx, bits):
     def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.FloatType())
+        return builder.bitcast(args[0], context.get_value_type(types.float32))
     return types.float32(types.int32), codegen
-
-
-@numba.njit(inline="always", fastmath=True, error_model="numpy", cache=True)
-def _radius(word):
-    """sqrt(-2 ln u), u = (word + 1) 2^-32: ln x = e ln 2 + ln m with m in [sqrt(1/2), sqrt(2)) and
-    ln m = 2 atanh(s), s = (m - 1) / (m + 1), |s| < 0.172 (series to s^11: error < 4e-10)."""
-    bits = _float64_bits(np.float64(word) + 1.0)
-    high = np.int64((bits & _MANTISSA) > _SQRT2_MANTISSA)
-    exponent = np.float64((bits >> 52) - 1023 + high)
-    mantissa = _bits_float64((bits & _MANTISSA) | _ONE_EXPONENT) * (1.0 - 0.5 * np.float64(high))
-    s = (mantissa - 1.0) / (mantissa + 1.0)
-    s2 = s * s
-    log_mantissa = 2.0 * s * (1.0 + s2 * (1 / 3 + s2 * (1 / 5 + s2 * (1 / 7 + s2 * (1 / 9 + s2 * (1 / 11))))))
-    return math.sqrt(-2.0 * ((exponent - 32.0) * _LN2 + log_mantissa))
-
-
-@numba.njit(inline="always", fastmath=True, error_model="numpy", cache=True)
-def _cos_sin(word):
-    """cos and sin of 2 pi word 2^-32 in float32: the top two bits pick the quadrant, the rest an angle in
-    [0, pi/2), shifted to [-pi/4, pi/4) for the Taylor polynomials (truncation error < 2e-9 there)."""
-    quadrant = np.int32(word >> np.uint32(30))
-    a = np.float32(np.int32(word & np.uint32(0x3FFFFFFF))) * np.float32(_QUARTER_TURN) - np.float32(math.pi / 4)
-    a2 = a * a
-    sin_a = a * (np.float32(1) + a2 * (np.float32(-1 / 6) + a2 * (np.float32(1 / 120) + a2 * (
-        np.float32(-1 / 5040) + a2 * np.float32(1 / 362880)))))
-    cos_a = np.float32(1) + a2 * (np.float32(-1 / 2) + a2 * (np.float32(1 / 24) + a2 * (np.float32(-1 / 720) + a2 * (
-        np.float32(1 / 40320) + a2 * np.float32(-1 / 3628800)))))
-    # angle t = a + pi/4 inside the quadrant, then t + quadrant pi/2 by swapping and negating (no branches).
-    sin_t = (sin_a + cos_a) * np.float32(_INV_SQRT2)
-    cos_t = (cos_a - sin_a) * np.float32(_INV_SQRT2)
-    swap = np.float32(quadrant & 1)
-    keep = np.float32(1) - swap
-    sign_sin = np.float32(1 - 2 * (quadrant >> 1))
-    sign_cos = np.float32(1 - 2 * ((quadrant ^ (quadrant >> 1)) & 1))
-    return (swap * sin_t + keep * cos_t) * sign_cos, (swap * cos_t + keep * sin_t) * sign_sin
-
-
-@numba.njit(inline="always", fastmath=True, error_model="numpy", cache=True)
-def _chunk_normals(chunk, block, row, n_columns, key_0, key_1, words, normals):
-    """The stream's normals of one (block, row, chunk) into normals[:n_columns] (float64)."""
-    n_groups = (n_columns + 3) // 4
-    row_low = np.uint32(row & 0xFFFFFFFF)
-    row_high = np.uint32(row >> 32)
-    for g in range(n_groups):
-        w0, w1, w2, w3 = philox4x32_numba(np.uint32(_GROUPS * chunk + g), np.uint32(block), row_low, row_high,
-                                          key_0, key_1)
-        words[0, g] = w0
-        words[1, g] = w1
-        words[2, g] = w2
-        words[3, g] = w3
-    for pair in range(2):
-        radius_words = words[2 * pair, :n_groups]
-        angle_words = words[2 * pair + 1, :n_groups]
-        cos_out = normals[2 * pair * n_groups:(2 * pair + 1) * n_groups]
-        sin_out = normals[(2 * pair + 1) * n_groups:(2 * pair + 2) * n_groups]
-        for g in range(n_groups):
-            radius = np.float32(_radius(radius_words[g]))
-            cos_t, sin_t = _cos_sin(angle_words[g])
-            cos_out[g] = radius * cos_t
-            sin_out[g] = radius * sin_t
-
-
-def _normals_kernel(n_blocks, n_rows, n_columns, key_0, key_1, out):
-    for row in numba.prange(n_rows):
-        words = np.empty((4, _GROUPS), dtype=np.uint32)
-        normals = np.empty(4 * _GROUPS, dtype=np.float32)
-        for block in range(n_blocks):
-            for start in range(0, n_columns, _CHUNK):
-                width = min(_CHUNK, n_columns - start)
-                _chunk_normals(start // _CHUNK, block, row, width, key_0, key_1, words, normals)
-                destination = out[block, row, start:start + width]
-                for k in range(width):
-                    destination[k] = normals[k]
 
 
 def _as_float(value):  # pragma: no cover - replaced by the overload in compiled code
@@ -152,14 +58,47 @@ def _as_float_overload(value):
     return lambda value: value
 
 
+@numba.njit(inline="always", fastmath=True, error_model="numpy", cache=True)
+def _chunk_normals(chunk, block, row, n_columns, key_0, key_1, words, normals):
+    """The stream's normals of one (block, row, chunk) into normals[:n_columns] (float64)."""
+    n_groups = (n_columns + 3) // 4
+    row_low = _U(row & 0xFFFFFFFF)
+    row_high = _U(row >> 32)
+    for g in range(n_groups):
+        w0, w1, w2, w3 = philox4x32_numba(_U(_GROUPS * chunk + g), _U(block), row_low, row_high, key_0, key_1)
+        words[0, g] = w0
+        words[1, g] = w1
+        words[2, g] = w2
+        words[3, g] = w3
+    for g in range(n_groups):
+        z0, z1, z2, z3 = box_muller_numba(words[0, g], words[1, g], words[2, g], words[3, g])
+        normals[g] = z0
+        normals[n_groups + g] = z1
+        normals[2 * n_groups + g] = z2
+        normals[3 * n_groups + g] = z3
+
+
+def _normals_kernel(n_blocks, n_rows, n_columns, key_0, key_1, out):
+    for row in numba.prange(n_rows):
+        words = np.empty((4, _GROUPS), dtype=np.uint64)
+        normals = np.empty(4 * _GROUPS, dtype=np.float64)
+        for block in range(n_blocks):
+            for start in range(0, n_columns, _CHUNK):
+                width = min(_CHUNK, n_columns - start)
+                _chunk_normals(start // _CHUNK, block, row, width, key_0, key_1, words, normals)
+                destination = out[block, row, start:start + width]
+                for k in range(width):
+                    destination[k] = normals[k]
+
+
 def _readout_kernel(currents, variance, key_0, key_1, full_scale, step, inverse_unit, out):
     n_blocks, n_rows, n_columns = currents.shape
     variance_rows = variance.shape[1]
     rounding = step > 0
     inverse_step = 1.0 / step if rounding else 1.0
     for row in numba.prange(n_rows):
-        words = np.empty((4, _GROUPS), dtype=np.uint32)
-        normals = np.empty(4 * _GROUPS, dtype=np.float32)
+        words = np.empty((4, _GROUPS), dtype=np.uint64)
+        normals = np.empty(4 * _GROUPS, dtype=np.float64)
         total = np.empty(_CHUNK, dtype=out.dtype)
         for start in range(0, n_columns, _CHUNK):
             width = min(_CHUNK, n_columns - start)
@@ -185,6 +124,10 @@ _NORMALS = _compile(_normals_kernel, error_model="numpy")
 _READOUT = _compile(_readout_kernel, error_model="numpy")
 
 
+def _philox_key(seed: int) -> tuple[np.uint64, np.uint64]:
+    return _U(seed & 0xFFFFFFFF), _U((seed >> 32) & 0xFFFFFFFF)
+
+
 def _check_seed(seed) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2 ** 64:
         raise ValueError(f"seed: expected an integer in [0, 2^64), got {seed!r}")
@@ -199,8 +142,30 @@ def column_normals(seed: int, n_blocks: int, n_rows: int, n_columns: int) -> tor
     """
     seed = _check_seed(seed)
     out = np.empty((n_blocks, n_rows, n_columns), dtype=np.float64)
-    _run(_NORMALS, out.size, n_blocks, n_rows, n_columns, *_key(seed), out)
+    _run(_NORMALS, out.size, n_blocks, n_rows, n_columns, *_philox_key(seed), out)
     return torch.from_numpy(out)
+
+
+def column_normals_torch(seed: int, n_blocks: int, n_rows: int, n_columns: int, *,
+                         device: torch.device | str = "cpu") -> torch.Tensor:
+    """:func:`column_normals` in torch ops on any device (the reference; equal to ~1e-13, the polynomial
+    log and sine of the numba twin)."""
+    seed = _check_seed(seed)
+    out = torch.empty((n_blocks, n_rows, n_columns), dtype=torch.float64, device=device)
+    block = torch.arange(n_blocks, device=device, dtype=torch.int64)[:, None, None]
+    row = torch.arange(n_rows, device=device, dtype=torch.int64)[None, :, None]
+    key = seed & 0xFFFFFFFFFFFFFFFF
+    for start in range(0, n_columns, _CHUNK):
+        width = min(_CHUNK, n_columns - start)
+        n_groups = (width + 3) // 4
+        group = torch.arange(n_groups, device=device, dtype=torch.int64)[None, None, :] + _GROUPS * (start // _CHUNK)
+        words = philox4x32_torch((group, block, row & 0xFFFFFFFF, row >> 32), key)
+        shape = (n_blocks, n_rows, n_groups)
+        words = [word.expand(shape) for word in words]
+        pairs = (*box_muller_torch(words[0], words[1], torch.float64), *box_muller_torch(words[2], words[3],
+                                                                                         torch.float64))
+        out[..., start:start + width] = torch.cat(pairs, dim=-1)[..., :width]
+    return out
 
 
 def noisy_column_readout(currents: torch.Tensor, variance: torch.Tensor, *, seed: int, full_scale: float | None,
@@ -238,7 +203,7 @@ def noisy_column_readout(currents: torch.Tensor, variance: torch.Tensor, *, seed
         variance_np = variance.detach().to(currents.dtype).contiguous().numpy()
     out = np.empty(currents.shape[1:], dtype=currents_np.dtype)
     # An element (Philox words, Box-Muller, ADC) costs about what 8 masked-MVM cell-samples do.
-    _run(_READOUT, 8 * currents.numel(), currents_np, variance_np,
-         *_key(seed), math.inf if full_scale is None else float(full_scale), 0.0 if step is None else float(step),
-         1.0 / float(unit), out)
+    clip = math.inf if full_scale is None else float(full_scale)
+    _run(_READOUT, 8 * currents.numel(), currents_np, variance_np, *_philox_key(seed), clip,
+         0.0 if step is None else float(step), 1.0 / float(unit), out)
     return torch.from_numpy(out)

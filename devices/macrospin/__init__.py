@@ -11,7 +11,7 @@ Public API (see ``docs/macrospin.md``)::
 
 from devices.macrospin.demag import cylinder_demagnetising_factors
 from devices.macrospin.kernel import TrialTensors, advance_torch, heun_update, llg_rate, reduced_energy_T
-from devices.macrospin.noise import Stream, draw_key, philox4x32_torch, philox_normals_torch
+from devices.macrospin.noise import Stream, box_muller_torch, draw_key, philox4x32_torch, philox_normals_torch
 from devices.macrospin.params import (
     BOLTZMANN_J_PER_K,
     ELECTRON_GYROMAGNETIC_RATIO,
@@ -65,6 +65,7 @@ __all__ = [
     "TrapezoidPulse",
     "TrialTensors",
     "advance_torch",
+    "box_muller_torch",
     "crossing_voltages",
     "cylinder_demagnetising_factors",
     "draw_key",

@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 import torch
 
-from devices.macrospin.noise import MASK_32, Stream, _box_muller_torch, philox4x32_torch
+from devices.macrospin.noise import MASK_32, Stream, box_muller_torch, philox4x32_torch
 
 __all__ = [
     "TrialTensors",
@@ -169,8 +169,8 @@ def advance_torch(
         anisotropy_now = trials.anisotropy_at_zero_V_T - drop_per_envelope * envelope_now
         anisotropy_next = trials.anisotropy_at_zero_V_T - drop_per_envelope * envelope_next
         words = philox4x32_torch((step, index_low, index_high, int(Stream.THERMAL_FIELD)), key)
-        normal_0, normal_1 = _box_muller_torch(words[0], words[1], dtype)
-        normal_2, _ = _box_muller_torch(words[2], words[3], dtype)
+        normal_0, normal_1 = box_muller_torch(words[0], words[1], dtype)
+        normal_2, _ = box_muller_torch(words[2], words[3], dtype)
         sigma = trials.thermal_sigma_T
         nx, ny, nz = heun_update(
             mx, my, mz, anisotropy_now, anisotropy_next, trials.bias_T,

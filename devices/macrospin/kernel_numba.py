@@ -29,7 +29,7 @@ from numba.extending import intrinsic
 
 from devices.macrospin import kernel
 
-__all__ = ["advance_numba", "philox4x32_numba", "normals_numba", "trapped_numba", "BLOCK_SIZE"]
+__all__ = ["advance_numba", "box_muller_numba", "philox4x32_numba", "normals_numba", "trapped_numba", "BLOCK_SIZE"]
 
 BLOCK_SIZE = 256
 _U = np.uint64
@@ -166,7 +166,8 @@ def _sin_cos_of_turn(word):
 
 
 @numba.njit(**_JIT_INLINE)
-def _normals(w0, w1, w2, w3):
+def box_muller_numba(w0, w1, w2, w3):
+    """Four standard normals from four Philox words, as ``noise.box_muller_torch`` on (w0, w1) and (w2, w3)."""
     radius_a = np.sqrt(_minus_two_log_uniform(w0))
     sine_a, cosine_a = _sin_cos_of_turn(w1)
     radius_b = np.sqrt(_minus_two_log_uniform(w2))
@@ -184,7 +185,7 @@ def normals_numba(step_index, trial_index, stream, key):
     for j in range(trial_index.shape[0]):
         index = _U(trial_index[j])
         w0, w1, w2, w3 = philox4x32_numba(_U(step_index), index & mask, index >> _U(32), _U(stream), key_0, key_1)
-        out[j, 0], out[j, 1], out[j, 2], out[j, 3] = _normals(w0, w1, w2, w3)
+        out[j, 0], out[j, 1], out[j, 2], out[j, 3] = box_muller_numba(w0, w1, w2, w3)
     return out
 
 
@@ -232,7 +233,7 @@ def advance_numba(
                 drop = vcma_T_per_V[trial] * amplitude_V[trial]
                 index = _U(trial_index[trial])
                 w0, w1, w2, w3 = philox4x32_numba(counter_0, index & mask, index >> _U(32), stream, key_0, key_1)
-                normal_0, normal_1, normal_2, _ = _normals(w0, w1, w2, w3)
+                normal_0, normal_1, normal_2, _ = box_muller_numba(w0, w1, w2, w3)
                 sigma = thermal_sigma_T[trial]
                 nx, ny, nz = _heun_update(
                     x[j], y[j], z[j],
