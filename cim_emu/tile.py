@@ -82,6 +82,14 @@ def _conductance_codes(blocks_S: torch.Tensor) -> tuple[torch.Tensor, torch.Tens
     return torch.cat([high, low], dim=-1).to(torch.int8), step.to(torch.float32)
 
 
+def _combine_products(products: torch.Tensor, scales_A: torch.Tensor) -> torch.Tensor:
+    """int32 ``[high | low]`` products (n_row_blocks, rows, 2 n) -> currents (n_row_blocks, rows, n) amperes."""
+    n_columns = scales_A.shape[1]
+    # Each int32 -> float conversion is exact below 2^24; the one rounding is the final sum's.
+    currents = torch.mul(products[..., :n_columns], scales_A[0])
+    return currents.addcmul_(products[..., n_columns:], scales_A[1])
+
+
 def derived_generator(generator: torch.Generator, device: torch.device | str) -> torch.Generator:
     """A fresh generator on ``device`` seeded from ``generator``: one independent stream per noise source."""
     return torch.Generator(device=device).manual_seed(draw_seed(generator))
@@ -188,7 +196,8 @@ class _TileBase(nn.Module):
         return summed.div_(self.unit_current_A)
 
     def _read_out(self, currents_A: torch.Tensor, volts_blocks: torch.Tensor, variance_blocks: torch.Tensor,
-                  generator: torch.Generator | None, *, fused: bool | None = None) -> torch.Tensor:
+                  generator: torch.Generator | None, *, fused: bool | None = None,
+                  scales: torch.Tensor | None = None) -> torch.Tensor:
         """Column read noise (if on), ADC per row block and digital sum: (n_row_blocks, rows, columns) A ->
         (rows, columns) cell units.
 
@@ -196,17 +205,21 @@ class _TileBase(nn.Module):
         ``currents_A`` may be several samples of the rows of ``volts_blocks``); the variance GEMM runs in the
         dtype of ``variance_blocks`` (bfloat16 for float32 tiles). On the CPU (``fused`` None or True) one
         fused kernel draws the noise, converts and sums (:mod:`cim_emu.kernels.column_noise`); elsewhere
-        (or ``fused=False``, for tests) torch ops do, in place, with torch's generator.
+        (or ``fused=False``, for tests) torch ops do, in place, with torch's generator. With ``scales``,
+        ``currents_A`` holds the int32 products of the integer Kirchhoff sums (see ``_integer_products``).
         """
+        fused = currents_A.device.type == "cpu" if fused is None else fused
+        if scales is not None and not (fused and self.config.read_noise):
+            currents_A, scales = _combine_products(currents_A, scales), None
         if not self.config.read_noise:
             return self._digitize(currents_A)
         # Both factors are >= 0, so the variance is too: no clamping before the square root.
         variance = torch.bmm(volts_blocks.square().to(variance_blocks.dtype), variance_blocks)
-        if currents_A.device.type == "cpu" if fused is None else fused:
+        if fused:
             full_scale, bits = self.adc_full_scale_A, self.config.adc_bits
             step = None if full_scale is None or bits is None else full_scale / signed_levels(bits)
             return noisy_column_readout(currents_A, variance, seed=draw_seed(generator), full_scale=full_scale,
-                                        step=step, unit=self.unit_current_A)
+                                        step=step, unit=self.unit_current_A, scales=scales)
         std = variance.to(currents_A.dtype).sqrt_()
         repeat = currents_A.shape[1] // std.shape[1]
         if repeat > 1:
@@ -245,7 +258,7 @@ class CrossbarTile(_TileBase):
         self.register_buffer("weight_scale", torch.ones(out_features, dtype=dtype, device=device))
         self._register_calibration(out_features, dtype, device)
         for name in ("effective_S", "variance_S2", "read_factor_plus", "read_factor_minus", "conductance_codes",
-                     "code_step_S"):
+                     "code_step_S", "current_scales_A"):
             self.register_buffer(name, None, persistent=False)
 
     @classmethod
@@ -319,6 +332,9 @@ class CrossbarTile(_TileBase):
         self.read_factor_plus = plus_effective.to(dtype)
         self.read_factor_minus = minus_effective.to(dtype)
         self.conductance_codes, self.code_step_S = _conductance_codes(blocks) if self._integer_sums() else (None, None)
+        self.current_scales_A = (None if self.code_step_S is None else
+                                 torch.stack([self.code_step_S * (_CODE_BASE * self._volts_per_code()),
+                                              self.code_step_S * self._volts_per_code()]))
 
     def _integer_sums(self) -> bool:
         """Whether forward sums currents in integers: float32 tile on the CPU behind a DAC of <= 8 bits."""
@@ -326,22 +342,19 @@ class CrossbarTile(_TileBase):
         return (self.conductance_plus_S.dtype == torch.float32 and self.conductance_plus_S.device.type == "cpu"
                 and bits is not None and bits <= _INTEGER_DAC_BITS and hasattr(torch, "_int_mm"))
 
-    def _integer_currents(self, volts: torch.Tensor) -> torch.Tensor:
-        """Column currents (n_row_blocks, rows, n_columns) A from int8 GEMMs of DAC codes and conductance codes."""
+    def _integer_products(self, volts: torch.Tensor) -> torch.Tensor:
+        """int32 (n_row_blocks, rows, 2 n_columns) products ``[high | low]`` of DAC codes and conductance
+        codes; the current is ``high * current_scales_A[0] + low * current_scales_A[1]`` amperes."""
         layout = self.layout
-        volts_per_code = self.full_scale_V / signed_levels(self.config.dac_bits)
-        codes = layout.inputs_to_blocks(volts.mul(1 / volts_per_code).round_().to(torch.int8))
-        n_columns = layout.n_columns
-        currents = torch.empty((layout.n_row_blocks, volts.shape[0], n_columns), dtype=volts.dtype,
+        codes = layout.inputs_to_blocks(volts.mul(1 / self._volts_per_code()).round_().to(torch.int8))
+        products = torch.empty((layout.n_row_blocks, volts.shape[0], 2 * layout.n_columns), dtype=torch.int32,
                                device=volts.device)
-        high_step = self.code_step_S * (_CODE_BASE * volts_per_code)
-        low_step = self.code_step_S * volts_per_code
         for block in range(layout.n_row_blocks):
-            products = torch._int_mm(codes[block], self.conductance_codes[block])
-            # Each int32 -> float32 conversion is exact below 2^24; the one rounding is the final sum's.
-            torch.mul(products[:, :n_columns], high_step, out=currents[block])
-            currents[block].addcmul_(products[:, n_columns:], low_step)
-        return currents
+            torch._int_mm(codes[block], self.conductance_codes[block], out=products[block])
+        return products
+
+    def _volts_per_code(self) -> float:
+        return self.full_scale_V / signed_levels(self.config.dac_bits)
 
     @torch.no_grad()
     def forward(self, inputs: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -366,10 +379,12 @@ class CrossbarTile(_TileBase):
         if config.read_noise and config.read_noise_model is ReadNoiseModel.PER_CELL:
             digitized = self._digitize(self._per_cell_currents(volts, noise_generator))
         else:
-            currents = (self._integer_currents(volts) if self.conductance_codes is not None
-                        else torch.bmm(volts_blocks, self.effective_S))
+            if self.conductance_codes is not None:
+                currents, scales = self._integer_products(volts), self.current_scales_A
+            else:
+                currents, scales = torch.bmm(volts_blocks, self.effective_S), None
             digitized = self._read_out(currents, volts_blocks, self.variance_S2,
-                                       noise_generator if config.read_noise else None)
+                                       noise_generator if config.read_noise else None, scales=scales)
         combined = combine_slices(digitized.reshape(n_rows, layout.n_slices, layout.out_features))
         layout.record_mvms(n_rows, 2 * layout.n_columns * layout.in_features)
         return self._calibrated(combined.mul_(scale).mul_(self.weight_scale / self.levels))
