@@ -144,15 +144,22 @@ def main() -> None:
     resolution = 0.03 * drift["total_s"]
     if drift["adc_s"] < resolution:
         print(f"ADC share below the timing resolution (measured {drift['adc_s']:+.3f} s of {drift['total_s']:.2f} s)")
+    adc_below_resolution = drift["adc_s"] < resolution
+
+    def share(seconds: float, total: float, below_resolution: bool = False) -> str:
+        # A difference of two timings can come out negative or tiny: say so instead of printing "-1%".
+        return f"<{resolution / total:.0%}" if below_resolution else f"{seconds / total:.0%}"
+
     total = ex_situ["sampling_s"] + figures["decode_s"]
-    print(f"time split of ex-situ generation ({total:.2f} s): increments' RNG {ex_situ['noise_source_s'] / total:.0%}, "
-          f"drift MVMs {drift['mvm_and_rest_s'] / total:.0%}, ADC {drift['adc_s'] / total:.0%}, read noise "
-          f"{drift['read_noise_s'] / total:.0%}, decode {figures['decode_s'] / total:.0%}")
+    print(f"time split of ex-situ generation ({total:.2f} s): increments' RNG "
+          f"{share(ex_situ['noise_source_s'], total)}, drift MVMs {share(drift['mvm_and_rest_s'], total)}, ADC "
+          f"{share(drift['adc_s'], total, adc_below_resolution)}, read noise {share(drift['read_noise_s'], total)}, "
+          f"decode {share(figures['decode_s'], total)}")
     total = in_situ["sampling_s"] + figures["decode_s"]
     print(f"time split of in-situ generation ({total:.2f} s): noise block (p-bit masks, its MVM and ADC) "
-          f"{in_situ['noise_source_s'] / total:.0%}, drift MVMs {drift['mvm_and_rest_s'] / total:.0%}, ADC "
-          f"{drift['adc_s'] / total:.0%}, read noise {drift['read_noise_s'] / total:.0%}, decode "
-          f"{figures['decode_s'] / total:.0%}")
+          f"{share(in_situ['noise_source_s'], total)}, drift MVMs {share(drift['mvm_and_rest_s'], total)}, ADC "
+          f"{share(drift['adc_s'], total, adc_below_resolution)}, read noise {share(drift['read_noise_s'], total)}, "
+          f"decode {share(figures['decode_s'], total)}")
     if not args.quality:
         return
     results = []
