@@ -1,5 +1,7 @@
-"""Fast kernels of the emulator: the Philox counter-based generator and the exact masked MVM."""
+"""Fast kernels of the emulator: the Philox counter-based generator, the exact masked MVM and the fused
+column readout (read noise, ADC, block sum)."""
 
+from cim_emu.kernels.column_noise import column_normals, column_normals_torch, noisy_column_readout
 from cim_emu.kernels.masked_mvm import (
     MaskBackend,
     default_backend,
@@ -12,4 +14,5 @@ from cim_emu.kernels.masked_mvm import (
 from cim_emu.kernels.philox import PHILOX_ROUNDS, philox4x32_numba, philox4x32_torch
 
 __all__ = ["MaskBackend", "default_backend", "draw_seed", "keep_masks", "keep_thresholds", "masked_mvm",
-           "threshold_probabilities", "PHILOX_ROUNDS", "philox4x32_numba", "philox4x32_torch"]
+           "threshold_probabilities", "PHILOX_ROUNDS", "philox4x32_numba", "philox4x32_torch", "column_normals",
+           "column_normals_torch", "noisy_column_readout"]
