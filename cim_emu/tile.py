@@ -379,7 +379,9 @@ class CrossbarTile(_TileBase):
         if config.read_noise and config.read_noise_model is ReadNoiseModel.PER_CELL:
             digitized = self._digitize(self._per_cell_currents(volts, noise_generator))
         else:
-            if self.conductance_codes is not None:
+            # The codes are made at programming for float32 CPU tiles; a tile moved (.to, .double) since
+            # then takes the float GEMM.
+            if self.conductance_codes is not None and volts.device.type == "cpu" and volts.dtype == torch.float32:
                 currents, scales = self._integer_products(volts), self.current_scales_A
             else:
                 currents, scales = torch.bmm(volts_blocks, self.effective_S), None

@@ -199,6 +199,24 @@ def test_integer_sums_only_where_they_are_exact_enough(card, settings, dtype):
     assert _program(card, dtype=dtype, **settings).conductance_codes is None
 
 
+def test_a_tile_converted_to_float64_after_programming_takes_the_float_path(card):
+    tile = _program(card, read_noise=False, adc_bits=None, adc_range_cells=None).double()
+    inputs = torch.randn(4, 90, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    # float64 arithmetic throughout: the forward pass equals the float64 mean to rounding, not to the codes.
+    torch.testing.assert_close(tile(inputs), tile.expected_output(inputs), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.gpu
+def test_a_tile_moved_to_cuda_after_programming_runs_there(card):
+    # Programmed on the CPU (with integer codes), moved: CUDA takes the float GEMM and equals the float path.
+    tile = _program(card, read_noise=False, adc_bits=None, adc_range_cells=None)
+    inputs = torch.randn(5, 90, generator=torch.Generator().manual_seed(4))
+    float_path = tile.expected_output(inputs)
+    cuda = tile.to("cuda")(inputs.cuda())
+    assert cuda.device.type == "cuda"
+    torch.testing.assert_close(cuda.cpu(), float_path, rtol=1e-5, atol=1e-5 * float(float_path.abs().max()))
+
+
 def test_integer_tile_reads_are_reproducible_and_fresh(card):
     tile = _program(card)
     inputs = torch.randn(5, 90, generator=torch.Generator().manual_seed(4))
