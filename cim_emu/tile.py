@@ -21,8 +21,8 @@ Integer Kirchhoff sum (float32 tiles on the CPU, DAC of at most 8 bits): the inp
 (|k_i| <= 127) anyway, so ``sum_i k_i G_ic`` runs as exact int8 GEMMs on 15-bit conductance codes,
 G_ic = s_c (128 hi_ic + lo_ic) with s_c = max_i |G_ic| / 16383 per column: each conductance is resolved
 to 61 ppm of its column's largest (1/160 of the 1 % read noise), and the column current is off by at
-most ``sum_i |v_i| s_c / 2``. It is ~4x cheaper than the float32 GEMM (VNNI). Float64 tiles, other devices
-and finer DACs keep the floating-point GEMM; the ideal tile (no DAC) stays exact.
+most ``sum_i |v_i| s_c / 2``. The two int8 GEMMs (VNNI) cost about half the float32 one. Float64 tiles,
+other devices and finer DACs keep the floating-point GEMM; the ideal tile (no DAC) stays exact.
 
 A tile is an inference device: its outputs carry no gradient (training runs the layers' float path).
 Programming draws device-to-device and array-to-array variation once, from the generator given to
