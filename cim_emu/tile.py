@@ -170,16 +170,26 @@ class _TileBase(nn.Module):
     def out_features(self) -> int:
         return self.layout.out_features
 
+    def _dac_codes(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(rows, n) digital -> (DAC codes round(x L), integer-valued floats (rows, n); pre-scale (rows, 1)).
+
+        Needs ``config.dac_bits``; the volts are ``codes * self._volts_per_code()``.
+        """
+        scale = input_scale(inputs, self.config.input_range)
+        # dac_quantize's arithmetic, in place on a fresh tensor: round(x L).
+        codes = (inputs / scale).clamp_(-1.0, 1.0).mul_(signed_levels(self.config.dac_bits)).round_()
+        return codes, scale
+
+    def _volts_per_code(self) -> float:
+        return self.full_scale_V / signed_levels(self.config.dac_bits)
+
     def _convert_inputs(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(rows, n) digital -> (volts (rows, n), digital pre-scale (rows, 1))."""
-        scale = input_scale(inputs, self.config.input_range)
-        normalized = (inputs / scale).clamp_(-1.0, 1.0)
-        bits = self.config.dac_bits
-        if bits is None:
-            return normalized.mul_(self.full_scale_V), scale
-        # dac_quantize's arithmetic, in place on a fresh tensor: round(x L) V / L.
-        levels = signed_levels(bits)
-        return normalized.mul_(levels).round_().mul_(self.full_scale_V / levels), scale
+        if self.config.dac_bits is None:
+            scale = input_scale(inputs, self.config.input_range)
+            return (inputs / scale).clamp_(-1.0, 1.0).mul_(self.full_scale_V), scale
+        codes, scale = self._dac_codes(inputs)
+        return codes.mul_(self._volts_per_code()), scale
 
     def _digitize(self, currents_A: torch.Tensor) -> torch.Tensor:
         """ADC per row block and digital sum: (n_row_blocks, rows, columns) A -> (rows, columns) cell units.
@@ -342,19 +352,16 @@ class CrossbarTile(_TileBase):
         return (self.conductance_plus_S.dtype == torch.float32 and self.conductance_plus_S.device.type == "cpu"
                 and bits is not None and bits <= _INTEGER_DAC_BITS and hasattr(torch, "_int_mm"))
 
-    def _integer_products(self, volts: torch.Tensor) -> torch.Tensor:
-        """int32 (n_row_blocks, rows, 2 n_columns) products ``[high | low]`` of DAC codes and conductance
-        codes; the current is ``high * current_scales_A[0] + low * current_scales_A[1]`` amperes."""
+    def _integer_products(self, codes: torch.Tensor) -> torch.Tensor:
+        """int32 (n_row_blocks, rows, 2 n_columns) products ``[high | low]`` of DAC codes (rows, in_features)
+        and conductance codes; the current is ``high * current_scales_A[0] + low * current_scales_A[1]`` A."""
         layout = self.layout
-        codes = layout.inputs_to_blocks(volts.mul(1 / self._volts_per_code()).round_().to(torch.int8))
-        products = torch.empty((layout.n_row_blocks, volts.shape[0], 2 * layout.n_columns), dtype=torch.int32,
-                               device=volts.device)
+        code_blocks = layout.inputs_to_blocks(codes.to(torch.int8))
+        products = torch.empty((layout.n_row_blocks, codes.shape[0], 2 * layout.n_columns), dtype=torch.int32,
+                               device=codes.device)
         for block in range(layout.n_row_blocks):
-            torch._int_mm(codes[block], self.conductance_codes[block], out=products[block])
+            torch._int_mm(code_blocks[block], self.conductance_codes[block], out=products[block])
         return products
-
-    def _volts_per_code(self) -> float:
-        return self.full_scale_V / signed_levels(self.config.dac_bits)
 
     @torch.no_grad()
     def forward(self, inputs: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -371,7 +378,15 @@ class CrossbarTile(_TileBase):
         layout, config = self.layout, self.config
         n_rows = inputs.shape[0]
         inputs = inputs.to(self.effective_S.dtype)
-        volts, scale = self._convert_inputs(inputs)
+        # The codes are made at programming for float32 CPU tiles; a tile moved (.to, .double) since then
+        # takes the float GEMM.
+        integer = (self.conductance_codes is not None and inputs.device.type == "cpu"
+                   and inputs.dtype == torch.float32)
+        if integer:
+            codes, scale = self._dac_codes(inputs)
+            volts = codes * self._volts_per_code()
+        else:
+            volts, scale = self._convert_inputs(inputs)
         volts_blocks = layout.inputs_to_blocks(volts)
         if config.read_noise:
             noise_generator = derived_generator(_require_generator(generator, "a tile with read noise"),
@@ -379,10 +394,8 @@ class CrossbarTile(_TileBase):
         if config.read_noise and config.read_noise_model is ReadNoiseModel.PER_CELL:
             digitized = self._digitize(self._per_cell_currents(volts, noise_generator))
         else:
-            # The codes are made at programming for float32 CPU tiles; a tile moved (.to, .double) since
-            # then takes the float GEMM.
-            if self.conductance_codes is not None and volts.device.type == "cpu" and volts.dtype == torch.float32:
-                currents, scales = self._integer_products(volts), self.current_scales_A
+            if integer:
+                currents, scales = self._integer_products(codes), self.current_scales_A
             else:
                 currents, scales = torch.bmm(volts_blocks, self.effective_S), None
             digitized = self._read_out(currents, volts_blocks, self.variance_S2,

@@ -28,7 +28,7 @@ import torch
 from numba import types
 from numba.extending import intrinsic, overload
 
-from cim_emu.kernels.masked_mvm import _compile, _run
+from cim_emu.kernels.masked_mvm import _compile, _key, _run
 from devices.macrospin import box_muller_torch, philox4x32_torch
 from devices.macrospin.kernel_numba import box_muller_numba, philox4x32_numba
 
@@ -64,6 +64,8 @@ def _chunk_normals(chunk, block, row, n_columns, key_0, key_1, words, normals):
     n_groups = (n_columns + 3) // 4
     row_low = _U(row & 0xFFFFFFFF)
     row_high = _U(row >> 32)
+    # The macrospin Philox works on uint64 words holding 32-bit values (the key arrives as two uint32).
+    key_0, key_1 = _U(key_0), _U(key_1)
     for g in range(n_groups):
         w0, w1, w2, w3 = philox4x32_numba(_U(_GROUPS * chunk + g), _U(block), row_low, row_high, key_0, key_1)
         words[0, g] = w0
@@ -135,10 +137,6 @@ _NORMALS = _compile(_normals_kernel, error_model="numpy")
 _READOUT = _compile(_readout_kernel, error_model="numpy")
 
 
-def _philox_key(seed: int) -> tuple[np.uint64, np.uint64]:
-    return _U(seed & 0xFFFFFFFF), _U((seed >> 32) & 0xFFFFFFFF)
-
-
 def _check_seed(seed) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2 ** 64:
         raise ValueError(f"seed: expected an integer in [0, 2^64), got {seed!r}")
@@ -153,7 +151,7 @@ def column_normals(seed: int, n_blocks: int, n_rows: int, n_columns: int) -> tor
     """
     seed = _check_seed(seed)
     out = np.empty((n_blocks, n_rows, n_columns), dtype=np.float64)
-    _run(_NORMALS, out.size, n_blocks, n_rows, n_columns, *_philox_key(seed), out)
+    _run(_NORMALS, out.size, n_blocks, n_rows, n_columns, *_key(seed), out)
     return torch.from_numpy(out)
 
 
@@ -231,5 +229,5 @@ def noisy_column_readout(currents: torch.Tensor, variance: torch.Tensor, *, seed
     # An element (Philox words, Box-Muller, ADC) costs about what 8 masked-MVM cell-samples do.
     clip = math.inf if full_scale is None else float(full_scale)
     _run(_READOUT, 8 * currents.shape[0] * currents.shape[1] * n_columns, currents_np, scales_np, variance_np,
-         *_philox_key(seed), clip, 0.0 if step is None else float(step), 1.0 / float(unit), out)
+         *_key(seed), clip, 0.0 if step is None else float(step), 1.0 / float(unit), out)
     return torch.from_numpy(out)

@@ -230,10 +230,10 @@ def test_fused_and_torch_readouts_have_the_same_statistics(card):
     # the same per-column mean and variance: 20000 reads of one input row, within 5 standard errors.
     tile = _program(card, adc_range_cells=4.0)
     inputs = torch.randn(1, 90, generator=torch.Generator().manual_seed(7))
-    volts, _ = tile._convert_inputs(inputs)
-    volts_blocks = tile.layout.inputs_to_blocks(volts)
+    codes, _ = tile._dac_codes(inputs)
+    volts_blocks = tile.layout.inputs_to_blocks(codes * tile._volts_per_code())
     n_reads = 20000
-    products = tile._integer_products(volts).repeat(1, n_reads, 1)
+    products = tile._integer_products(codes).repeat(1, n_reads, 1)
     readouts = [tile._read_out(products.clone(), volts_blocks, tile.variance_S2,
                                torch.Generator().manual_seed(8 + fused), fused=bool(fused),
                                scales=tile.current_scales_A).double()
