@@ -1,6 +1,6 @@
 """Crossbars, stochastic layers, energy model, randomness suite and the CLI of cim-emu."""
 
-from cim_emu.counters import COUNTER_FIELDS, OpCounts, record, track_ops
+from cim_emu.crossbar.counters import COUNTER_FIELDS, OpCounts, record, track_ops
 from cim_emu.energy import (
     EndToEndReport,
     EnergyConfig,
@@ -73,14 +73,14 @@ __all__ += [
 ]
 # The crossbar layers load torch and numba: imported on first use, so ``cim-emu --help`` stays fast.
 _LAZY = {
-    "cim_emu.config": ("CrossbarConfig", "ReadNoiseModel", "WritePulse"),
-    "cim_emu.crossbar_linear": ("CrossbarLinear", "hardware_aware_linear"),
-    "cim_emu.kernels": ("MaskBackend", "keep_masks", "keep_thresholds", "masked_mvm"),
-    "cim_emu.layout": ("TileLayout",),
-    "cim_emu.mc_dropconnect": ("MCDropConnectLinear",),
-    "cim_emu.regression": ("RegressionConfig", "RegressionResult", "run_regression", "plot_regression"),
-    "cim_emu.tile": ("CrossbarTile", "ProbabilisticTile"),
-    "cim_emu.trng_noise": ("TRNGGaussianNoise",),
+    "cim_emu.crossbar.config": ("CrossbarConfig", "ReadNoiseModel", "WritePulse"),
+    "cim_emu.crossbar.layers.linear": ("CrossbarLinear", "hardware_aware_linear"),
+    "cim_emu.crossbar.kernels": ("MaskBackend", "keep_masks", "keep_thresholds", "masked_mvm"),
+    "cim_emu.crossbar.layout": ("TileLayout",),
+    "cim_emu.crossbar.layers.mc_dropconnect": ("MCDropConnectLinear",),
+    "cim_emu.experiments.regression": ("RegressionConfig", "RegressionResult", "run_regression", "plot_regression"),
+    "cim_emu.crossbar.tiles.tile": ("CrossbarTile", "ProbabilisticTile"),
+    "cim_emu.crossbar.layers.noise.ex_situ": ("TRNGGaussianNoise",),
 }
 _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
 

@@ -19,7 +19,7 @@ from diffusion.metrics import (
     label_entropy_bits,
     precision_recall,
 )
-from diffusion.noise_head import InSituNoiseConfig, InSituNoiseHead, NoiseHeadCalibration
+from cim_emu.crossbar.layers.noise.in_situ import InSituNoiseConfig, InSituNoiseHead, NoiseHeadCalibration
 from diffusion.pipeline import (
     VARIANCE_TOLERANCE,
     GenerationConfig,

@@ -25,7 +25,7 @@ from diffusion.calibration import StepCalibration, calibrate_steps, increment_st
 from diffusion.data import load_digits_split
 from diffusion.io import save_figure, save_numpy, write_json
 from diffusion.metrics import QualityMetrics, compare_features
-from diffusion.noise_head import InSituNoiseConfig, InSituNoiseHead, NoiseHeadCalibration
+from cim_emu.crossbar.layers.noise.in_situ import InSituNoiseConfig, InSituNoiseHead, NoiseHeadCalibration
 from diffusion.pretrained import WEIGHTS_DIR, load_classifier, load_codec, load_schedule, load_score_network
 from diffusion.sampler import NoIncrements, NoiseSource, SamplerGenerators, TRNGIncrements, sample_latents
 from diffusion.seeding import numpy_stream, torch_stream

@@ -7,7 +7,7 @@ of variance g(t)^2 dt; the sources are
 * :class:`GaussianIncrements` -- software ``torch.randn`` (reference, no hardware);
 * :class:`TRNGIncrements` -- ex situ: sums of simulated p-bit TRNG bits, generated, sampled and
   moved to the compute unit (``cim_emu.TRNGGaussianNoise``);
-* :class:`diffusion.noise_head.InSituIncrements` -- in situ: the MC-dropconnect noise columns of the
+* :class:`cim_emu.crossbar.layers.noise.in_situ.InSituIncrements` -- in situ: the MC-dropconnect noise columns of the
   network's output tile;
 * :class:`NoIncrements` -- the drift-only ablation (the ANN of the paper's Fig. 22a).
 

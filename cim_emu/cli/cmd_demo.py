@@ -87,7 +87,7 @@ def _trng_stage(report, args) -> None:
 def _regress_stage(report, args) -> None:
     import devices
     from cim_emu.cli.cmd_regress import write_outputs
-    from cim_emu.regression import RegressionConfig, run_regression
+    from cim_emu.experiments.regression import RegressionConfig, run_regression
 
     result = run_regression(RegressionConfig.fast(seed=args.seed), card=devices.default_card())
     report.section("3. Heteroscedastic regression on emulated tiles (paper Fig. 22)",

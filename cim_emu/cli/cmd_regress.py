@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the experiment, write the figure and the JSON, print the metrics."""
     from cim_emu.cli import CommandFailed
-    from cim_emu.regression import RegressionConfig, run_regression
+    from cim_emu.experiments.regression import RegressionConfig, run_regression
     from devices import default_card, load_card
 
     overrides = {"seed": args.seed}
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
 def write_outputs(result, directory) -> tuple[str, str]:
     """Write regress.png and regress.json (the metrics) into ``directory``; returns their paths (also the demo's)."""
-    from cim_emu.regression import plot_regression
+    from cim_emu.experiments.regression import plot_regression
     from devices import atomic_write
 
     os.makedirs(directory, exist_ok=True)

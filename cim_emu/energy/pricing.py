@@ -1,4 +1,4 @@
-"""Price the hardware events of an emulation run (:class:`cim_emu.counters.OpCounts`) in joules and seconds.
+"""Price the hardware events of an emulation run (:class:`cim_emu.crossbar.counters.OpCounts`) in joules and seconds.
 
 Each counter gets an energy and a critical-path time per event from the circuit model:
 
@@ -26,7 +26,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
-from cim_emu.counters import COUNTER_FIELDS, OpCounts
+from cim_emu.crossbar.counters import COUNTER_FIELDS, OpCounts
 from cim_emu.energy.circuit import EnergyConfig
 from cim_emu.energy.pbit_generation import (
     ex_situ_generation,

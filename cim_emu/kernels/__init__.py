@@ -1,18 +1,15 @@
-"""Fast kernels of the emulator: the Philox counter-based generator, the exact masked MVM and the fused
-column readout (read noise, ADC, block sum)."""
+"""Old import path of :mod:`cim_emu.crossbar.kernels`, kept so that users' imports keep working.
 
-from cim_emu.kernels.column_noise import column_normals, column_normals_torch, noisy_column_readout
-from cim_emu.kernels.masked_mvm import (
-    MaskBackend,
-    default_backend,
-    draw_seed,
-    keep_masks,
-    keep_thresholds,
-    masked_mvm,
-    threshold_probabilities,
-)
-from cim_emu.kernels.philox import PHILOX_ROUNDS, philox4x32_numba, philox4x32_torch
+The package and its submodules are aliased to the new ones in ``sys.modules``, so ``import
+cim_emu.kernels.masked_mvm`` gives the very module ``cim_emu.crossbar.kernels.masked_mvm`` (one copy of
+every numba kernel).
+"""
 
-__all__ = ["MaskBackend", "default_backend", "draw_seed", "keep_masks", "keep_thresholds", "masked_mvm",
-           "threshold_probabilities", "PHILOX_ROUNDS", "philox4x32_numba", "philox4x32_torch", "column_normals",
-           "column_normals_torch", "noisy_column_readout"]
+import importlib
+import sys
+
+from cim_emu.crossbar import kernels as _moved
+
+for _name in ("column_noise", "masked_mvm", "philox"):
+    sys.modules[f"{__name__}.{_name}"] = importlib.import_module(f"{_moved.__name__}.{_name}")
+sys.modules[__name__] = _moved

@@ -11,7 +11,7 @@ from scipy import stats
 
 import devices
 from cim_emu import CrossbarConfig, CrossbarTile
-from cim_emu.kernels import column_normals, column_normals_torch, noisy_column_readout
+from cim_emu.crossbar.kernels import column_normals, column_normals_torch, noisy_column_readout
 
 _N_NORMALS = (4, 256, 1024)   # 2^20 draws: 4 blocks, 256 rows, 4 chunks of 256 columns
 

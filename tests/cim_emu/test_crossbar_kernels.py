@@ -9,7 +9,7 @@ import pytest
 import torch
 from scipy import stats
 
-from cim_emu.kernels import (
+from cim_emu.crossbar.kernels import (
     MaskBackend,
     draw_seed,
     keep_masks,

@@ -11,9 +11,9 @@ import torch
 
 import devices
 from cim_emu import CrossbarConfig, CrossbarLinear, CrossbarTile, ReadNoiseModel, TileLayout, track_ops
-from cim_emu.converters import adc_quantize, dac_quantize, input_scale
-from cim_emu.ir_drop import first_order_conductance, solve_crossbar_currents
-from cim_emu.mapping import quantize_weights, slice_codes
+from cim_emu.crossbar.converters import adc_quantize, dac_quantize, input_scale
+from cim_emu.crossbar.ir_drop import first_order_conductance, solve_crossbar_currents
+from cim_emu.crossbar.mapping import quantize_weights, slice_codes
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """Fused column readout on the CPU: read noise, ADC and the digital sum of the row blocks in one pass.
 
 A tile's column current per row block is Gaussian around its mean, with the variance of the cells' read
-noise (:mod:`cim_emu.tile`). This kernel takes both, draws the noise, clips and rounds to the ADC grid and
+noise (:mod:`cim_emu.crossbar.tiles.tile`). This kernel takes both, draws the noise, clips and rounds to the ADC grid and
 adds the row blocks, per output element:
 
     out_rc = sum_b Q(clip(I_brc + sqrt(Var_brc) z_brc, +-full_scale)) / unit,   Q(I) = rint(I / step) step
@@ -28,7 +28,7 @@ import torch
 from numba import types
 from numba.extending import intrinsic, overload
 
-from cim_emu.kernels.masked_mvm import _compile, _key, _run
+from cim_emu.crossbar.kernels.masked_mvm import _compile, _key, _run
 from devices.macrospin import box_muller_torch, philox4x32_torch
 from devices.macrospin.kernel_numba import box_muller_numba, philox4x32_numba
 
@@ -198,7 +198,7 @@ def noisy_column_readout(currents: torch.Tensor, variance: torch.Tensor, *, seed
     """
     if currents.device.type != "cpu" or variance.device.type != "cpu":
         raise ValueError("noisy_column_readout runs on CPU tensors; other devices use the torch readout of "
-                         "cim_emu.tile")
+                         "cim_emu.crossbar.tiles.tile")
     if scales is None:
         if currents.dtype not in (torch.float32, torch.float64):
             raise ValueError(f"currents: expected float32 or float64, got {currents.dtype} (int32 products need "

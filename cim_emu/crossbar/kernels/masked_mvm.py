@@ -26,7 +26,7 @@ import numba
 import numpy as np
 import torch
 
-from cim_emu.kernels.philox import philox4x32_numba, philox4x32_torch
+from cim_emu.crossbar.kernels.philox import philox4x32_numba, philox4x32_torch
 from devices._numba_threads import run_numba_kernel
 
 __all__ = ["MaskBackend", "default_backend", "keep_thresholds", "threshold_probabilities", "masked_mvm",

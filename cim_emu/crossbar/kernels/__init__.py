@@ -1,0 +1,18 @@
+"""Fast kernels of the emulator: the Philox counter-based generator, the exact masked MVM and the fused
+column readout (read noise, ADC, block sum)."""
+
+from cim_emu.crossbar.kernels.column_noise import column_normals, column_normals_torch, noisy_column_readout
+from cim_emu.crossbar.kernels.masked_mvm import (
+    MaskBackend,
+    default_backend,
+    draw_seed,
+    keep_masks,
+    keep_thresholds,
+    masked_mvm,
+    threshold_probabilities,
+)
+from cim_emu.crossbar.kernels.philox import PHILOX_ROUNDS, philox4x32_numba, philox4x32_torch
+
+__all__ = ["MaskBackend", "default_backend", "draw_seed", "keep_masks", "keep_thresholds", "masked_mvm",
+           "threshold_probabilities", "PHILOX_ROUNDS", "philox4x32_numba", "philox4x32_torch", "column_normals",
+           "column_normals_torch", "noisy_column_readout"]
