@@ -19,6 +19,20 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_gpu)
 
 
+#: The seed contract (scikit-learn's): a property that must hold for every one of these root seeds.
+CONTRACT_SEEDS = tuple(range(100))
+
+
+@pytest.fixture
+def contract_streams():
+    """One root :class:`cim_emu.rng.SeedStream` per contract seed 0-99, for statistical properties that must
+    hold whatever the seed. Tolerances must then allow for 100 tries (e.g. 5 standard errors: a false failure
+    has probability about 100 x 5.7e-7 over the whole contract)."""
+    from cim_emu.rng import SeedStream
+
+    return [SeedStream(seed) for seed in CONTRACT_SEEDS]
+
+
 @pytest.fixture
 def torch_generator() -> torch.Generator:
     """A CPU torch generator with a fixed seed."""
