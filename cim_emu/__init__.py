@@ -81,6 +81,9 @@ _LAZY = {
     "cim_emu.experiments.regression": ("RegressionConfig", "RegressionResult", "run_regression", "plot_regression"),
     "cim_emu.crossbar.tiles.tile": ("CrossbarTile", "ProbabilisticTile"),
     "cim_emu.crossbar.layers.noise.ex_situ": ("TRNGGaussianNoise",),
+    "cim_emu.crossbar.layers.conv": ("CrossbarConv2d", "MCDropConnectConv2d"),
+    "cim_emu.crossbar.layers.pbit": ("PBitActivation",),
+    "cim_emu.crossbar.convert": ("convert", "program", "calibrate", "generator_scope", "ConversionReport"),
 }
 _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
 
@@ -105,5 +108,7 @@ __all__ += [
     "CrossbarTile", "ProbabilisticTile", "TileLayout",
     "MaskBackend", "keep_masks", "keep_thresholds", "masked_mvm",
     "TRNGGaussianNoise",
+    "CrossbarConv2d", "MCDropConnectConv2d", "PBitActivation",
+    "convert", "program", "calibrate", "generator_scope", "ConversionReport",
     "RegressionConfig", "RegressionResult", "run_regression", "plot_regression",
 ]
