@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import torch
 
+# The device models' "refuse a missing generator" check is the project's one (kept importable from here).
+from devices.rng.generators import require_generator
+
+__all__ = ["as_tensor", "generator_device", "require_generator"]
+
 
 def as_tensor(*values, dtype: torch.dtype | None = None, device: torch.device | str | None = None):
     """Convert floats/tensors to tensors of one common floating dtype and device.
@@ -27,9 +32,3 @@ def generator_device(generator: torch.Generator) -> torch.device:
     return torch.device(generator.device)
 
 
-def require_generator(generator, what: str) -> torch.Generator:
-    """Refuse to fall back on the global RNG: stochastic device functions need an explicit generator."""
-    if not isinstance(generator, torch.Generator):
-        raise ValueError(f"{what} is stochastic: pass generator=torch.Generator(...).manual_seed(seed) "
-                         f"(got {type(generator).__name__})")
-    return generator

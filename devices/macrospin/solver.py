@@ -35,6 +35,7 @@ from devices.macrospin.kernel import TrialTensors, advance_torch, reduced_energy
 from devices.macrospin.noise import Stream, draw_key, philox_normals_torch
 from devices.macrospin.params import BOLTZMANN_J_PER_K, DeviceVariation, MacrospinParams
 from devices.macrospin.pulse import TrapezoidPulse
+from devices.rng import require_generator
 
 __all__ = [
     "Backend",
@@ -499,8 +500,7 @@ def _resolve_backend_label(label: str, note: str) -> str:
 
 
 def _check_generator(generator) -> None:
-    if generator is None:
-        raise ValueError("the macrospin solver is stochastic: pass generator=torch.Generator().manual_seed(...)")
+    require_generator(generator, "the macrospin solver")
 
 
 def _run(

@@ -1,8 +1,17 @@
-"""The one check that a stochastic function was given its source of randomness."""
+"""The one check that a stochastic function was given its source of randomness, and the one key draw.
+
+:func:`require_generator` is the single "refuse a missing generator" check of the project: library code
+never falls back on a global random state. :func:`draw_key` is the single way a counter-based (Philox)
+stream takes its key from a caller's generator (``draw_seed`` is the same function under the name the
+crossbar kernels used).
+"""
 
 from __future__ import annotations
 
-__all__ = ["require_generator"]
+__all__ = ["draw_key", "draw_seed", "require_generator"]
+
+# Keys are drawn in [0, 2^63 - 1): torch.randint's bounds are signed 64-bit.
+_KEY_BOUND = 2**63 - 1
 
 
 def require_generator(generator, what: str, *, kind: str = "torch"):
@@ -30,3 +39,29 @@ def require_generator(generator, what: str, *, kind: str = "torch"):
         raise ValueError(f"{what} is stochastic: pass {example} "
                          f"(or a stream of cim_emu.rng.SeedStream; got {type(generator).__name__})")
     return generator
+
+
+def draw_key(generator, what: str = "a counter-based (Philox) random stream") -> int:
+    """A 63-bit Philox key drawn from ``generator`` (advances it by one draw): one fresh stream per call.
+
+    The stochastic kernels (macrospin solver, MC-dropconnect masks, column read noise) take their whole
+    random stream from this one key, so the caller's generator fixes the result on any thread count.
+
+    Args:
+        generator: a ``torch.Generator`` (any device; the draw happens there).
+        what: the stochastic thing being keyed, for the error message.
+
+    Returns:
+        An integer in [0, 2^63 - 1).
+
+    Raises:
+        ValueError: ``generator`` is not a ``torch.Generator``.
+    """
+    import torch
+
+    require_generator(generator, what)
+    return int(torch.randint(0, _KEY_BOUND, (1,), generator=generator, device=generator.device).item())
+
+
+# The crossbar kernels' name for the same draw (kept importable).
+draw_seed = draw_key

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 import torch
 from scipy import stats
@@ -15,30 +14,10 @@ from cim_emu.crossbar.kernels import (
     keep_masks,
     keep_thresholds,
     masked_mvm,
-    philox4x32_numba,
-    philox4x32_torch,
     threshold_probabilities,
 )
 
-# Random123 tests/kat_vectors, the three "philox4x32 10" lines: counter[4], key[2] -> result[4].
-KAT_VECTORS = [
-    ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
-    ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
-    ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
-     (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
-]
-
-
-@pytest.mark.parametrize("counter, key, expected", KAT_VECTORS)
-def test_philox_torch_matches_random123_known_answers(counter, key, expected):
-    words = philox4x32_torch(tuple(torch.tensor([c], dtype=torch.int64) for c in counter), key)
-    assert tuple(int(w) for w in words) == expected
-
-
-@pytest.mark.parametrize("counter, key, expected", KAT_VECTORS)
-def test_philox_numba_matches_random123_known_answers(counter, key, expected):
-    words = philox4x32_numba(*(np.uint32(c) for c in counter), *(np.uint32(k) for k in key))
-    assert tuple(int(w) for w in words) == expected
+# Philox itself (Random123 known answers, torch/numba twins) is tested in tests/devices/rng/test_philox.py.
 
 
 def _reference(inputs, weights, masks, n_samples, block_rows):

@@ -1,35 +1,12 @@
-"""Counter-based noise: Philox known answers, agreement of the backends, Gaussian law."""
+"""The solver's counter-based noise: agreement of the backends, Gaussian law (Philox itself: tests/devices/rng)."""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import scipy.stats
 import torch
 
-from devices.macrospin import Stream, draw_key, philox4x32_torch, philox_normals_torch
-
-# Random123 kat_vectors, "philox4x32 10": counter (4 words), key (2 words) -> output (4 words).
-KNOWN_ANSWERS = [
-    ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
-    ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
-    ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
-     (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
-]
-
-
-@pytest.mark.parametrize(("counter", "key", "expected"), KNOWN_ANSWERS)
-def test_philox_torch_known_answers(counter, key, expected):
-    words = philox4x32_torch(tuple(torch.tensor([c]) for c in counter), key[0] | (key[1] << 32))
-    assert tuple(int(w) for w in words) == expected
-
-
-@pytest.mark.parametrize(("counter", "key", "expected"), KNOWN_ANSWERS)
-def test_philox_numba_known_answers(counter, key, expected):
-    from devices.macrospin.kernel_numba import philox4x32_numba
-
-    words = philox4x32_numba(*(np.uint64(c) for c in counter), np.uint64(key[0]), np.uint64(key[1]))
-    assert tuple(int(w) for w in words) == expected
+from devices.macrospin import Stream, philox_normals_torch
 
 
 def test_numba_and_torch_normals_agree():
@@ -54,10 +31,3 @@ def test_normals_are_standard_gaussian_and_streams_independent():
     limit = 5 / np.sqrt(index.numel())
     matrix = np.corrcoef(torch.cat([thermal, initial, next_step], 1).numpy().T)
     assert np.max(np.abs(matrix - np.eye(12))) < limit
-
-
-def test_key_comes_from_the_generator_only():
-    assert draw_key(torch.Generator().manual_seed(3)) == draw_key(torch.Generator().manual_seed(3))
-    assert draw_key(torch.Generator().manual_seed(3)) != draw_key(torch.Generator().manual_seed(4))
-    with pytest.raises(ValueError, match="torch.Generator"):
-        draw_key(None)

@@ -29,8 +29,8 @@ from numba import types
 from numba.extending import intrinsic, overload
 
 from cim_emu.crossbar.kernels.masked_mvm import _compile, _key, _run
-from devices.macrospin import box_muller_torch, philox4x32_torch
-from devices.macrospin.kernel_numba import box_muller_numba, philox4x32_numba
+from devices.rng.philox import box_muller_torch, philox4x32_torch
+from devices.rng.philox_numba import box_muller_numba, philox4x32_numba
 
 __all__ = ["column_normals", "column_normals_torch", "noisy_column_readout"]
 

@@ -28,6 +28,7 @@ import torch
 
 from cim_emu.crossbar.kernels.philox import philox4x32_numba, philox4x32_torch
 from devices._numba_threads import run_numba_kernel
+from devices.rng import draw_seed  # the one Philox key draw (devices.rng.draw_key), under this module's old name
 
 __all__ = ["MaskBackend", "default_backend", "keep_thresholds", "threshold_probabilities", "masked_mvm",
            "keep_masks", "draw_seed"]
@@ -55,11 +56,6 @@ class MaskBackend(enum.Enum):
 def default_backend(device: torch.device) -> MaskBackend:
     """NUMBA on CPU, TORCH elsewhere."""
     return MaskBackend.NUMBA if torch.device(device).type == "cpu" else MaskBackend.TORCH
-
-
-def draw_seed(generator: torch.Generator) -> int:
-    """A 63-bit seed drawn from ``generator`` (advances it): one fresh mask stream per call."""
-    return int(torch.randint(0, 2 ** 63 - 1, (1,), generator=generator, device=generator.device).item())
 
 
 def keep_thresholds(keep_probabilities: torch.Tensor) -> torch.Tensor:

@@ -25,6 +25,7 @@ from cim_emu.crossbar.layers.base import AnalogLinearBase
 from cim_emu.crossbar.layout import TileLayout
 from cim_emu.crossbar.mapping import check_weight, quantize_weights
 from cim_emu.crossbar.tiles.tile import ProbabilisticTile
+from cim_emu.rng import require_generator
 
 __all__ = ["MCDropConnectLinear"]
 
@@ -123,9 +124,7 @@ class MCDropConnectLinear(AnalogLinearBase):
         Returns:
             (..., out_features), or (n_samples, ..., out_features).
         """
-        if not isinstance(generator, torch.Generator):
-            raise ValueError("generator: MCDropConnectLinear is stochastic; pass generator=torch.Generator(device)"
-                             ".manual_seed(seed)")
+        require_generator(generator, "generator: MCDropConnectLinear")
         samples = 1 if n_samples is None else _check_samples(n_samples)
         flat, leading = self._flatten(inputs)
         if self._use_tile():

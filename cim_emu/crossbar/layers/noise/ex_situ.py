@@ -23,6 +23,7 @@ import torch
 import devices
 from cim_emu.crossbar.config import WritePulse
 from cim_emu.crossbar.counters import record
+from cim_emu.rng import require_generator
 
 __all__ = ["TRNGGaussianNoise"]
 
@@ -80,9 +81,7 @@ class TRNGGaussianNoise:
             generator: source of the TRNG's randomness (required).
             dtype: floating dtype of the result.
         """
-        if not isinstance(generator, torch.Generator):
-            raise ValueError("generator: TRNGGaussianNoise is stochastic; pass generator=torch.Generator(device)"
-                             ".manual_seed(seed)")
+        require_generator(generator, "generator: TRNGGaussianNoise")
         shape = torch.Size((shape,) if isinstance(shape, int) else shape)
         n_samples = shape.numel()
         sums = self.bits(n_samples, generator=generator).to(torch.float64).sum(dim=1)
