@@ -32,7 +32,9 @@ import dataclasses
 import torch
 from torch import nn
 
-from cim_emu import CrossbarConfig, MCDropConnectLinear, WritePulse, record
+from cim_emu.crossbar.config import CrossbarConfig, WritePulse
+from cim_emu.crossbar.counters import record
+from cim_emu.crossbar.layers.mc_dropconnect import MCDropConnectLinear
 
 __all__ = ["InSituNoiseConfig", "NoiseHeadCalibration", "InSituNoiseHead"]
 
