@@ -15,8 +15,12 @@ from torch import nn
 
 import devices
 from cim_emu.crossbar.config import CrossbarConfig
+from cim_emu.rng import SeedStream, require_generator
 
 __all__ = ["AnalogLinearBase"]
+
+# The named stream that initialises a layer built without a generator (see reset_parameters).
+_DEFAULT_INIT_STREAM = "layer_init"
 
 
 def _check_features(name: str, value) -> int:
@@ -51,19 +55,25 @@ class AnalogLinearBase(nn.Module):
         self.reset_parameters(generator=generator)
 
     def reset_parameters(self, *, generator: torch.Generator | None = None) -> None:
-        """``nn.Linear``'s initialisation: U(-1/sqrt(in), 1/sqrt(in)) (from ``generator`` if given)."""
+        """``nn.Linear``'s initialisation law: weight and bias ~ U(-1/sqrt(in_features), 1/sqrt(in_features)).
+
+        Args:
+            generator: the source of the initial weights (any device; drawn in float64, then cast). None: the
+                fixed stream ``SeedStream(0).child("layer_init")``, so a layer built without a generator is
+                still reproducible and touches no global random state; every such layer of one shape starts
+                from the same weights (pass a generator for independent layers).
+        """
+        if generator is None:
+            generator = SeedStream(0).child(_DEFAULT_INIT_STREAM).torch_generator("cpu")
+        require_generator(generator, "reset_parameters")
         bound = 1.0 / math.sqrt(self.in_features)
         with torch.no_grad():
-            if generator is None:
-                nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-                if self.bias is not None:
-                    nn.init.uniform_(self.bias, -bound, bound)
-            else:
-                self.weight.copy_((torch.rand(self.weight.shape, generator=generator, dtype=torch.float64,
-                                              device=generator.device) * 2 - 1) * bound)
-                if self.bias is not None:
-                    self.bias.copy_((torch.rand(self.bias.shape, generator=generator, dtype=torch.float64,
-                                                device=generator.device) * 2 - 1) * bound)
+            # Same law as nn.init.kaiming_uniform_(a=sqrt(5)) + uniform_ bias, from an explicit generator.
+            self.weight.copy_((torch.rand(self.weight.shape, generator=generator, dtype=torch.float64,
+                                          device=generator.device) * 2 - 1) * bound)
+            if self.bias is not None:
+                self.bias.copy_((torch.rand(self.bias.shape, generator=generator, dtype=torch.float64,
+                                            device=generator.device) * 2 - 1) * bound)
         self.tile = None
 
     # ---------------------------------------------------------------------------------------------- helpers
