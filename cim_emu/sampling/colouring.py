@@ -42,8 +42,11 @@ def sequential_blocks(n_spins: int) -> list[np.ndarray]:
     return [np.array([spin]) for spin in range(n_spins)]
 
 
-def check_blocks(model: IsingModel, blocks: list[np.ndarray]) -> None:
-    """Raise ``ValueError`` unless ``blocks`` partition the spins into uncoupled (independent) sets."""
+def check_blocks(model: IsingModel, blocks: list[np.ndarray], clamped: np.ndarray | None = None) -> None:
+    """Raise ``ValueError`` unless ``blocks`` partition the free spins into uncoupled (independent) sets.
+
+    ``clamped`` spins (conditioning inputs, never updated) must not appear in any block.
+    """
     seen = np.zeros(model.n_spins, dtype=np.int64)
     for number, block in enumerate(blocks):
         block = np.asarray(block)
@@ -57,6 +60,12 @@ def check_blocks(model: IsingModel, blocks: list[np.ndarray]) -> None:
             i, j = (int(block[k]) for k in np.argwhere(inner.numpy() != 0)[0])
             raise ValueError(f"blocks[{number}]: spins {i} and {j} are coupled (J = {float(model.J[i, j])}); "
                              "a parallel block must be an independent set (use colour_blocks)")
-    if not np.all(seen == 1):
-        spin = int(np.flatnonzero(seen != 1)[0])
+    wanted = np.ones(model.n_spins, dtype=np.int64)
+    if clamped is not None and len(clamped):
+        wanted[np.asarray(clamped, dtype=np.int64)] = 0
+    if not np.all(seen == wanted):
+        spin = int(np.flatnonzero(seen != wanted)[0])
+        if wanted[spin] == 0:
+            raise ValueError(f"blocks: spin {spin} is clamped but appears in a block; clamped spins are never "
+                             "updated")
         raise ValueError(f"blocks: spin {spin} is updated {int(seen[spin])} times per sweep; each spin once")

@@ -18,7 +18,8 @@ import torch
 
 from cim_emu.sampling.model import IsingModel, check_beta
 
-__all__ = ["MAX_EXACT_SPINS", "all_states", "boltzmann_distribution", "stationary_distribution", "evolve_distribution", "moments",
+__all__ = ["MAX_EXACT_SPINS", "all_states", "boltzmann_distribution", "stationary_distribution", "evolve_distribution",
+           "moments",
            "Moments", "kl_divergence", "state_indices"]
 
 #: Largest model enumerated: 2^20 states of 20 spins (8 MiB per float64 vector).

@@ -129,29 +129,36 @@ class GibbsSampler:
 
     Args:
         model: the Ising model.
-        mode: :class:`IdealMode` or :class:`HardwareMode`.
+        mode: :class:`IdealMode` (default) or :class:`HardwareMode`.
         order: sequential or coloured-block updates.
         seed: root seed or :class:`~cim_emu.rng.SeedStream` of the hardware draws (programming, thresholds).
         blocks: explicit update blocks (independent sets) in sweep order; overrides ``order``.
+        clamped: spins never updated (conditioning inputs: their values come from ``initial`` and drive the
+            others' fields through J, e.g. a conditional RBM's x_t); they need explicit ``blocks``.
     """
 
-    def __init__(self, model: IsingModel, *, mode: IdealMode | HardwareMode = IdealMode(),
+    def __init__(self, model: IsingModel, *, mode: IdealMode | HardwareMode | None = None,
                  order: UpdateOrder = UpdateOrder.BLOCK, seed: int | SeedStream = 0,
-                 blocks: list | None = None):
+                 blocks: list | None = None, clamped: list | np.ndarray | None = None):
         if not isinstance(model, IsingModel):
             raise ValueError(f"model: expected an IsingModel, got {type(model).__name__}")
+        mode = IdealMode() if mode is None else mode
         if not isinstance(mode, (IdealMode, HardwareMode)):
             raise ValueError(f"mode: expected IdealMode() or HardwareMode(...), got {mode!r}")
         if not isinstance(order, UpdateOrder):
             raise ValueError(f"order: expected an UpdateOrder, got {order!r}")
         stream = as_seed_stream(seed)
+        clamped = np.zeros(0, dtype=np.int64) if clamped is None else np.asarray(clamped, dtype=np.int64)
         if blocks is None:
+            if clamped.size:
+                raise ValueError("clamped: give the update blocks of the free spins explicitly (blocks=...)")
             blocks = colour_blocks(model) if order is UpdateOrder.BLOCK else sequential_blocks(model.n_spins)
         blocks = [np.asarray(block, dtype=np.int64) for block in blocks]
-        check_blocks(model, blocks)
-        self.model, self.mode, self.blocks = model, mode, blocks
-        # Permute so that every block is a contiguous range: slices instead of gathers in the hot loop.
-        self.permutation = torch.from_numpy(np.concatenate(blocks))
+        check_blocks(model, blocks, clamped)
+        self.model, self.mode, self.blocks, self.clamped = model, mode, blocks, clamped
+        # Permute so that every block is a contiguous range: slices instead of gathers in the hot loop; the
+        # clamped spins go last and are never written.
+        self.permutation = torch.from_numpy(np.concatenate(blocks + [clamped]))
         self.inverse_permutation = torch.argsort(self.permutation)
         sizes = [len(block) for block in blocks]
         stops = np.cumsum(sizes).tolist()
@@ -225,6 +232,8 @@ class GibbsSampler:
         stream = as_seed_stream(seed)
         dtype = self.fields.dtype
         if initial is None:
+            if self.clamped.size:
+                raise ValueError("initial: a sampler with clamped spins needs initial states holding their values")
             generator = stream.child("initial").torch_generator()
             spins = torch.randint(0, 2, (n_chains, n), generator=generator).mul_(2).sub_(1).to(dtype)
         else:
@@ -282,7 +291,7 @@ class GibbsSampler:
             best_spins=None if best_spins is None else best_spins[:, order],
             betas=betas,
             n_samples=n_counted,
-            n_flips=n_sweeps * n_chains * n,
+            n_flips=n_sweeps * n_chains * (n - int(self.clamped.size)),
             wall_s=wall,
             n_blocks=self.n_blocks,
             op_counts=counts.to_dict(),
@@ -290,7 +299,7 @@ class GibbsSampler:
 
 
 def sample_ising(model: IsingModel, beta_or_schedule, *, n_sweeps: int, seed: int | SeedStream,
-                 mode: IdealMode | HardwareMode = IdealMode(), order: UpdateOrder = UpdateOrder.BLOCK,
+                 mode: IdealMode | HardwareMode | None = None, order: UpdateOrder = UpdateOrder.BLOCK,
                  **run_options) -> SampleResult:
     """Prepare a :class:`GibbsSampler` and run it (hardware draws from ``seed``'s child "hardware").
 
