@@ -16,7 +16,14 @@ import argparse
 import math
 import re
 
+from cim_emu.cli._args import integer
+
 _DURATION_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "ps": 1e-12, "fs": 1e-15}
+
+#: Default work limits (raise them with --max-values, --max-pulses, --max-steps).
+MAX_VALUES = 10_000
+MAX_PULSES = 20_000_000
+MAX_STEPS = 10_000_000
 
 
 def _number(text: str, *, duration: bool, what: str) -> float:
@@ -29,11 +36,22 @@ def _number(text: str, *, duration: bool, what: str) -> float:
         value = float(match.group(1))
     except ValueError:
         raise ValueError(f"{what}: cannot read {text!r} as a number") from None
-    return value * _DURATION_UNITS.get(unit, 1.0)
+    value *= _DURATION_UNITS.get(unit, 1.0)
+    if not math.isfinite(value):
+        raise ValueError(f"{what}: expected a finite number, got {text!r}")
+    if duration and value < 0:
+        raise ValueError(f"{what}: a duration must be >= 0, got {text!r}")
+    return value
 
 
-def _values(text: str, *, duration: bool = False, what: str) -> list[float]:
-    """Comma-separated numbers or start:stop:step ranges (stop included)."""
+def _positive(value: float, what: str) -> float:
+    if not value > 0:
+        raise ValueError(f"{what}: expected a value > 0, got {value:g}")
+    return value
+
+
+def _values(text: str, *, duration: bool = False, what: str, limit: int = MAX_VALUES) -> list[float]:
+    """Comma-separated numbers or start:stop:step ranges (stop included), at most ``limit`` of them."""
     values: list[float] = []
     for item in text.split(","):
         if not item.strip():
@@ -45,10 +63,15 @@ def _values(text: str, *, duration: bool = False, what: str) -> list[float]:
             start, stop, step = (_number(p, duration=duration, what=what) for p in parts)
             if step <= 0 or stop < start:
                 raise ValueError(f"{what}: range {item!r} needs step > 0 and stop >= start")
-            count = int(math.floor((stop - start) / step + 1e-9)) + 1
+            count = math.floor((stop - start) / step + 1e-9) + 1
+            if len(values) + count > limit:
+                raise ValueError(f"{what}: range {item!r} has {count:.4g} values, beyond the limit {limit}; raise it "
+                                 "with --max-values if the machine can take it")
             values.extend(round(start + i * step, 15) for i in range(count))
         else:
             values.append(_number(item, duration=duration, what=what))
+    if len(values) > limit:
+        raise ValueError(f"{what}: {len(values)} values, beyond the limit {limit}; raise it with --max-values")
     if not values:
         raise ValueError(f"{what}: no values given")
     return values
@@ -65,7 +88,13 @@ def register(subparsers) -> None:
         sub.add_argument("--params", default=None, help="JSON with MacrospinParams fields (SI units; others default)")
         sub.add_argument("--thermal-only", action="store_true", help="switch the per-pulse jitter off")
         if simulate:
-            sub.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+            sub.add_argument("--seed", type=integer(minimum=0), default=0, help="root seed (default 0)")
+            sub.add_argument("--max-values", type=integer(minimum=1), default=MAX_VALUES,
+                             help=f"refuse value lists longer than this (default {MAX_VALUES})")
+            sub.add_argument("--max-pulses", type=integer(minimum=1), default=MAX_PULSES,
+                             help=f"refuse runs of more simulated pulses than this (default {MAX_PULSES})")
+            sub.add_argument("--max-steps", type=integer(minimum=1), default=MAX_STEPS,
+                             help=f"refuse runs of more time steps per trajectory than this (default {MAX_STEPS})")
             sub.add_argument("--rise-time", default="0", help="pulse rise time 0-100 %% (default 0, e.g. 50ps)")
             sub.add_argument("--fall-time", default="0", help="pulse fall time 100-0 %% (default 0)")
             sub.add_argument("--dt", default="1ps", help="Heun time step (default 1ps)")
@@ -85,19 +114,19 @@ def register(subparsers) -> None:
     common(sweep)
     sweep.add_argument("--voltages", required=True, help="pulse amplitudes (V), e.g. 0.6:2.4:0.1")
     sweep.add_argument("--widths", required=True, help="pulse widths (FWHM), e.g. 400ps:1200ps:100ps or 7e-10")
-    sweep.add_argument("--trials", type=int, required=True, help="pulses per (device, voltage, width)")
+    sweep.add_argument("--trials", type=integer(minimum=1), required=True, help="pulses per (device, voltage, width)")
     sweep.add_argument("--out", required=True, help="output CSV (device_id, array_id, voltage_V, ...)")
     sweep.add_argument("--plot", default=None, help="optional PNG of the map")
-    sweep.add_argument("--devices", type=int, default=1, help="number of devices (default 1)")
+    sweep.add_argument("--devices", type=integer(minimum=1), default=1, help="number of devices (default 1)")
     sweep.add_argument("--variation", default=None, help="JSON with DeviceVariation fields (log-normal sigmas)")
-    sweep.add_argument("--array-id", type=int, default=0, help="array_id column value (default 0)")
+    sweep.add_argument("--array-id", type=integer(minimum=0), default=0, help="array_id column value (default 0)")
     sweep.set_defaults(func=run_sweep)
 
     trace = commands.add_parser("trace", help="m(t) of a few pulses as CSV")
     common(trace)
     trace.add_argument("--voltage", required=True, help="pulse amplitude (V)")
     trace.add_argument("--width", required=True, help="pulse width (FWHM), e.g. 700ps")
-    trace.add_argument("--trials", type=int, default=4, help="trajectories (default 4)")
+    trace.add_argument("--trials", type=integer(minimum=1, maximum=10_000), default=4, help="trajectories (default 4)")
     trace.add_argument("--interval", default="5ps", help="record interval (default 5ps)")
     trace.add_argument("--duration", default="5ns", help="simulated time (default 5ns)")
     trace.add_argument("--out", required=True, help="output CSV (time_s, trial, voltage_V, m_x, m_y, m_z)")
@@ -108,7 +137,7 @@ def register(subparsers) -> None:
     common(window)
     window.add_argument("--width", default="700ps", help="pulse width (default 700ps)")
     window.add_argument("--voltages", default="0.4:3.0:0.05", help="amplitude grid (default 0.4:3.0:0.05)")
-    window.add_argument("--trials", type=int, default=1000, help="pulses per voltage (default 1000)")
+    window.add_argument("--trials", type=integer(minimum=1), default=1000, help="pulses per voltage (default 1000)")
     window.add_argument("--json", action="store_true", help="print one JSON object")
     window.set_defaults(func=run_window)
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
@@ -122,22 +151,32 @@ def _load(args):
 
 
 def _simulation(args):
+    from cim_emu.cli._args import torch_device
     from devices.macrospin import Backend, Precision, SolverConfig, TrapezoidPulse
 
+    torch_device(args.device, "--device")
     pulse = TrapezoidPulse(rise_time_s=_number(args.rise_time, duration=True, what="--rise-time"),
                            fall_time_s=_number(args.fall_time, duration=True, what="--fall-time"))
-    config = SolverConfig(time_step_s=_number(args.dt, duration=True, what="--dt"), backend=Backend(args.backend),
-                          precision=Precision(args.precision))
+    time_step = _positive(_number(args.dt, duration=True, what="--dt"), "--dt")
+    config = SolverConfig(time_step_s=time_step, backend=Backend(args.backend), precision=Precision(args.precision))
     return pulse, config
 
 
-def _generators(seed: int, count: int):
-    import numpy as np
-    import torch
+def _check_work(args, *, pulses: float, simulated_s: float) -> None:
+    """Refuse runs beyond the work limits up front, naming the size and the flag."""
+    from cim_emu.cli._args import require_size
 
-    # One independent stream per use (device variation, simulation), split from the root seed.
-    states = np.random.SeedSequence(seed).spawn(count)
-    return [torch.Generator().manual_seed(int(s.generate_state(1, dtype=np.uint64)[0] >> 1)) for s in states]
+    require_size(pulses, args.max_pulses, what="the number of simulated pulses", flag="--max-pulses")
+    steps = simulated_s / _number(args.dt, duration=True, what="--dt")
+    require_size(steps, args.max_steps, what="the time steps per trajectory", flag="--max-steps")
+
+
+def _generators(seed: int, *names: str):
+    from cim_emu.rng import SeedStream
+
+    # One named stream per use (device variation, simulation, ...), split from the command's root seed.
+    root = SeedStream(seed).child("sllg")
+    return [root.child(name).torch_generator("cpu") for name in names]
 
 
 def _progress(total_label: str):
@@ -182,6 +221,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     import numpy as np
 
     from cim_emu.cli._format import si, table
+    from cim_emu.cli._outputs import check_file
     from devices.macrospin import (
         crossing_voltages,
         load_device_variation,
@@ -194,11 +234,15 @@ def run_sweep(args: argparse.Namespace) -> int:
 
     params = _load(args)
     pulse, config = _simulation(args)
-    voltages = _values(args.voltages, what="--voltages")
-    widths = _values(args.widths, duration=True, what="--widths")
-    if args.trials < 1 or args.devices < 1:
-        raise ValueError("--trials and --devices must be >= 1")
-    device_generator, run_generator = _generators(args.seed, 2)
+    voltages = _values(args.voltages, what="--voltages", limit=args.max_values)
+    widths = [_positive(w, "--widths") for w in _values(args.widths, duration=True, what="--widths",
+                                                         limit=args.max_values)]
+    _check_work(args, pulses=args.devices * len(voltages) * len(widths) * args.trials,
+                simulated_s=max(widths) + pulse.rise_time_s + pulse.fall_time_s)
+    check_file(args.out, "--out")
+    if args.plot:
+        check_file(args.plot, "--plot")
+    device_generator, run_generator = _generators(args.seed, "device_variation", "switching")
     if args.variation:
         devices = sample_devices(params, load_device_variation(args.variation), args.devices,
                                  generator=device_generator)
@@ -232,13 +276,21 @@ def run_trace(args: argparse.Namespace) -> int:
     params = _load(args)
     pulse, config = _simulation(args)
     voltage = _number(args.voltage, duration=False, what="--voltage")
-    width = _number(args.width, duration=True, what="--width")
-    if args.trials < 1:
-        raise ValueError("--trials must be >= 1")
-    (generator,) = _generators(args.seed, 1)
+    width = _positive(_number(args.width, duration=True, what="--width"), "--width")
+    duration = _positive(_number(args.duration, duration=True, what="--duration"), "--duration")
+    interval = _positive(_number(args.interval, duration=True, what="--interval"), "--interval")
+    _check_work(args, pulses=args.trials, simulated_s=duration)
+    from cim_emu.cli._args import require_size
+    from cim_emu.cli._outputs import check_file
+
+    require_size(args.trials * duration / interval, 10 * args.max_steps, what="the recorded samples",
+                 flag="--max-steps")
+    check_file(args.out, "--out")
+    if args.plot:
+        check_file(args.plot, "--plot")
+    (generator,) = _generators(args.seed, "trace")
     trace = trace_magnetisation(params, torch.full((args.trials,), voltage), width, generator=generator,
-                                record_interval_s=_number(args.interval, duration=True, what="--interval"),
-                                duration_s=_number(args.duration, duration=True, what="--duration"),
+                                record_interval_s=interval, duration_s=duration,
                                 pulse=pulse, config=config, device=args.device)
     with atomic_write(args.out, "w", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
@@ -256,15 +308,13 @@ def run_trace(args: argparse.Namespace) -> int:
 
 
 def _plot_trace(trace, path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no global matplotlib state
 
     from devices.io import atomic_write
 
     time_ns = trace.time_s.numpy() * 1e9
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(8, 5), sharex=True, height_ratios=[1, 3])
+    figure = Figure(figsize=(8, 5))
+    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[1, 3])
     top.plot(time_ns, trace.voltage_V.numpy())
     top.set_ylabel("V (V)")
     for t in range(trace.magnetisation.shape[1]):
@@ -274,7 +324,6 @@ def _plot_trace(trace, path) -> None:
     figure.tight_layout()
     with atomic_write(path, "wb") as handle:
         figure.savefig(handle, format="png", dpi=120)
-    plt.close(figure)
 
 
 def run_window(args: argparse.Namespace) -> int:
@@ -283,13 +332,15 @@ def run_window(args: argparse.Namespace) -> int:
 
     params = _load(args)
     pulse, config = _simulation(args)
-    voltages = _values(args.voltages, what="--voltages")
-    width = _number(args.width, duration=True, what="--width")
+    voltages = _values(args.voltages, what="--voltages", limit=args.max_values)
+    width = _positive(_number(args.width, duration=True, what="--width"), "--width")
+    _check_work(args, pulses=2 * len(voltages) * args.trials,
+                simulated_s=width + pulse.rise_time_s + pulse.fall_time_s)
     results = {}
     cases = [("thermal_only", params.thermal_only())]
     if params.pulse_jitter_V > 0:
         cases.append(("with_jitter", params))
-    for (label, case), generator in zip(cases, _generators(args.seed, len(cases)), strict=True):
+    for (label, case), generator in zip(cases, _generators(args.seed, *(label for label, _ in cases)), strict=True):
         table_ = switching_map(case, voltages, [width], args.trials, generator=generator, pulse=pulse,
                                config=config, device=args.device, progress=_progress(f"sllg {label}"))
         probability = table_.probability[0, :, 0]

@@ -33,13 +33,12 @@ def _display(unit: str) -> tuple[float, str]:
     return _DISPLAY.get(unit, (1.0, unit))
 
 
-def _figure():
-    import matplotlib
+def _figure(**subplots):
+    """A ``(figure, axes)`` pair built on ``matplotlib.figure.Figure`` (no pyplot: no global matplotlib state)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    figure = Figure(figsize=subplots.pop("figsize"))
+    return figure, figure.subplots(**subplots)
 
 
 def plot_sweep(result: SweepResult, path: str | os.PathLike) -> None:
@@ -49,11 +48,10 @@ def plot_sweep(result: SweepResult, path: str | os.PathLike) -> None:
         result: a sweep from :mod:`cim_emu.energy.sweeps`.
         path: PNG file to write.
     """
-    plt = _figure()
     with_throughput = any(series.throughput is not None for series in result.series)
     with_probability = result.switching_probability is not None
     n_panels = 1 + int(with_throughput) + int(with_probability)
-    figure, axes = plt.subplots(n_panels, 1, figsize=(6.4, 2.6 + 2.4 * n_panels), sharex=True, squeeze=False)
+    figure, axes = _figure(nrows=n_panels, ncols=1, figsize=(6.4, 2.6 + 2.4 * n_panels), sharex=True, squeeze=False)
     x_scale, x_unit = _display(result.unit)
     x_values = [v * x_scale for v in result.values]
     panels = [("energy", result.energy_unit)]
@@ -89,7 +87,6 @@ def plot_sweep(result: SweepResult, path: str | os.PathLike) -> None:
 
     with atomic_write(path, "wb") as handle:
         figure.savefig(handle, dpi=120, format="png")
-    plt.close(figure)
 
 
 def plot_table2_landscape(comparison: GenerationComparison, path: str | os.PathLike) -> None:
@@ -99,8 +96,7 @@ def plot_table2_landscape(comparison: GenerationComparison, path: str | os.PathL
         comparison: from :func:`cim_emu.energy.compare_generation`.
         path: PNG file to write.
     """
-    plt = _figure()
-    figure, axis = plt.subplots(figsize=(6.4, 4.8))
+    figure, axis = _figure(figsize=(6.4, 4.8))
     for row in LITERATURE_ROWS:
         if row.garbled:
             continue
@@ -136,4 +132,3 @@ def plot_table2_landscape(comparison: GenerationComparison, path: str | os.PathL
 
     with atomic_write(path, "wb") as handle:
         figure.savefig(handle, dpi=120, format="png")
-    plt.close(figure)

@@ -319,12 +319,10 @@ def plot_regression(result: RegressionResult, path) -> None:
         result: from :func:`run_regression`.
         path: output PNG path (written atomically).
     """
-    import matplotlib
+    from matplotlib.figure import Figure  # no pyplot: no global matplotlib state
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    figure = Figure(figsize=(10, 4))
+    axes = figure.subplots(1, 2, sharey=True)
     percent = round(100 * result.interval)
     for axis, title in zip(axes, ("(a) ANN on data-bit pairs", "(b) MC-dropconnect on p-bit pairs"), strict=True):
         axis.scatter(result.train_x, result.train_y, s=3, color="0.6", alpha=0.5, label="training data")
@@ -346,4 +344,3 @@ def plot_regression(result: RegressionResult, path) -> None:
     figure.tight_layout()
     with devices.atomic_write(path, "wb") as handle:
         figure.savefig(handle, format="png", dpi=120)
-    plt.close(figure)

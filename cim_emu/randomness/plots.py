@@ -108,10 +108,7 @@ def plot_trng_summary(
     Returns:
         The path written.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no global matplotlib state
 
     streams = as_streams(bits)
     n_streams, n = streams.shape
@@ -124,7 +121,8 @@ def plot_trng_summary(
         conductances = np.asarray(conductances_S, dtype=np.float64).reshape(-1, n) if np.ndim(conductances_S) else None
         if conductances is None or conductances.shape[0] != n_streams:
             raise ValueError(f"conductances_S must have the shape of bits {tuple(np.shape(bits))}")
-    figure, axes = plt.subplots(2, 3, figsize=(15, 8.5))
+    figure = Figure(figsize=(15, 8.5))
+    axes = figure.subplots(2, 3)
     shown = min(raster_bits, n)
 
     # (a) Fig. 14: bit raster. One stream is folded into rows of 20 bits.
@@ -230,5 +228,4 @@ def plot_trng_summary(
     path = pathlib.Path(path)
     with atomic_output(path) as stream:
         figure.savefig(stream, format="png", dpi=110)
-    plt.close(figure)
     return path

@@ -296,16 +296,14 @@ def jitter_average(
 
 def plot_switching_map(switching: SwitchingMap, path: str | os.PathLike, *, title: str = "") -> None:
     """PNG: P vs amplitude for each width, and P vs width for each amplitude (device mean, error bars)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no global matplotlib state
 
     probability = switching.probability.mean(axis=0)
     error = np.sqrt(probability * (1 - probability) / (switching.n_trials * switching.n_devices))
     voltages = np.asarray(switching.voltages_V)
     widths_ps = np.asarray(switching.pulse_widths_s) * 1e12
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    figure = Figure(figsize=(11, 4.2))
+    left, right = figure.subplots(1, 2)
     for w, width in enumerate(widths_ps):
         left.errorbar(voltages, probability[:, w], error[:, w], marker="o", ms=3, capsize=2, label=f"{width:.0f} ps")
     left.set_xlabel("pulse amplitude (V)")
@@ -321,4 +319,3 @@ def plot_switching_map(switching: SwitchingMap, path: str | os.PathLike, *, titl
     figure.tight_layout()
     with atomic_write(path, "wb") as handle:
         figure.savefig(handle, format="png", dpi=120)
-    plt.close(figure)
