@@ -155,7 +155,7 @@ def _as_spec(spec: SweepSpec | Mapping | str | os.PathLike, max_cells: int) -> S
 def run(spec: SweepSpec | Mapping | str | os.PathLike, out: str | os.PathLike, client=None, *,
         resume: bool = False, n_workers: int | None = None, max_cells: int = DEFAULT_MAX_CELLS,
         on_cluster: Callable[[ClusterInfo], None] | None = None,
-        progress: Callable[[int, int], None] | None = None) -> SweepResult:
+        progress: Callable[[int, int], None] | None = None, figures: bool = True) -> SweepResult:
     """Run a sweep on Dask and write its results into ``out``.
 
     Args:
@@ -170,6 +170,7 @@ def run(spec: SweepSpec | Mapping | str | os.PathLike, out: str | os.PathLike, c
         max_cells: refuse specs with more cells.
         on_cluster: called once with the :class:`ClusterInfo` before the first cell (the CLI prints it).
         progress: called as ``progress(done, total)`` after each finished cell (``done`` counts resumed cells).
+        figures: draw ``figures/<metric>.png`` (about 0.1 s a metric); False leaves the figures to the caller.
 
     Returns:
         A :class:`SweepResult`. Failed cells do not raise: check ``result.ok``.
@@ -226,7 +227,7 @@ def run(spec: SweepSpec | Mapping | str | os.PathLike, out: str | os.PathLike, c
         manifest["status"] = status
         if status != "complete":
             store.write_manifest(manifest)
-    return _finish(spec, store, digest, manifest, session, cluster, clock)
+    return _finish(spec, store, digest, manifest, session, cluster, clock, figures)
 
 
 def _execute(client, spec: SweepSpec, tasks: Mapping[int, CellTask], pending: list[Cell], store: ResultStore,
@@ -261,7 +262,7 @@ def _execute(client, spec: SweepSpec, tasks: Mapping[int, CellTask], pending: li
 
 
 def _finish(spec: SweepSpec, store: ResultStore, digest: str, manifest: dict, session: dict, cluster: ClusterInfo,
-            clock: float) -> SweepResult:
+            clock: float, draw: bool) -> SweepResult:
     from cim_emu.sweep.plots import write_figures
 
     records = list(store.read_parts(digest).values())
@@ -270,7 +271,7 @@ def _finish(spec: SweepSpec, store: ResultStore, digest: str, manifest: dict, se
     metrics: list[str] = []
     for record in sorted(records, key=lambda record: record["cell"]):
         metrics.extend(name for name in record["metrics"] if name not in metrics)
-    figures = write_figures(records, spec.axes, metrics, store.figures_dir, title=spec.experiment)
+    figures = write_figures(records, spec.axes, metrics, store.figures_dir, title=spec.experiment) if draw else []
     failed = sorted((record["cell"], record["error"]) for record in records if record["error"] is not None)
     wall = time.perf_counter() - clock
     session["wall_s"] = wall

@@ -347,11 +347,18 @@ def _validate_cells(spec: SweepSpec) -> None:
     Each axis value is first checked alone (against the fixed settings) so the message names that axis; then
     every grid point is built, which catches combinations the library rejects.
     """
+    from cim_emu.sweep.overrides import coerce_value, field_annotation
+
     experiment = get_experiment(spec.experiment)
     card = spec.base_card()
     where = f"{spec.source}: "
-    experiment.build(card, spec.fixed, where, uses_card_file=spec.card is not None)
+    base = experiment.build(card, spec.fixed, where, uses_card_file=spec.card is not None)
     for axis in spec.axes:
+        # Name and type of every axis against the fixed settings first, so the message names the axis's key.
+        key = f"axes.{axis.name}"
+        annotation = field_annotation(base[axis.group], tuple(axis.field.split(".")), key)
+        for value in axis.values:
+            coerce_value(value, annotation, key)
         for value in axis.values:
             overrides = {group: dict(values) for group, values in spec.fixed.items()}
             overrides.setdefault(axis.group, {})[axis.field] = value
