@@ -77,6 +77,8 @@ class DataBitParams:
     temperature_K: float = 300.0
 
     def __post_init__(self):
+        _require(isinstance(self.diameter_m, (int, float)) and 1e-9 <= self.diameter_m <= 1e-3, "data_bit.diameter_m",
+                 f"must be a pillar diameter between 1 nm and 1 mm (in metres), got {self.diameter_m!r}")
         _positive("data_bit", resistance_area_ohm_m2=self.resistance_area_ohm_m2, diameter_m=self.diameter_m,
                   tmr0=self.tmr0, tmr_half_bias_V=self.tmr_half_bias_V, read_voltage_V=self.read_voltage_V,
                   thermal_stability=self.thermal_stability, attempt_time_s=self.attempt_time_s,
@@ -84,6 +86,10 @@ class DataBitParams:
         _non_negative("data_bit", sigma_ln_r_device=self.sigma_ln_r_device,
                       sigma_ln_r_array=self.sigma_ln_r_array, sigma_tmr_device=self.sigma_tmr_device,
                       read_noise_ln=self.read_noise_ln)
+        resistance = self.resistance_area_ohm_m2 / self.area_m2
+        _require(1e-3 <= resistance <= 1e12, "data_bit.resistance_area_ohm_m2",
+                 f"gives R_P = {resistance:.3g} ohm with the {self.diameter_m:g} m pillar; a junction needs "
+                 "1 mOhm..1 TOhm (RA is in ohm m^2, e.g. 2.5e-10)")
 
     @property
     def area_m2(self) -> float:
@@ -214,7 +220,13 @@ class DeviceCard:
             if section is None:
                 raise ValueError(f"{source}: missing section '{key}'; start from devices.default_card().to_dict()")
             sections[key] = _build(params_class, section, f"{source}: {key}")
-        return cls(name=str(data.get("name", "custom")), provenance=dict(data.get("provenance", {})), **sections)
+        provenance = data.get("provenance", {})
+        if not isinstance(provenance, dict):
+            raise ValueError(f"{source}: provenance: expected a JSON object, got {type(provenance).__name__}")
+        name = data.get("name", "custom")
+        if not isinstance(name, str):
+            raise ValueError(f"{source}: name: expected a text, got {name!r:.40}")
+        return cls(name=name, provenance=dict(provenance), **sections)
 
 
 def _build(params_class, section: dict, where: str):
@@ -228,29 +240,70 @@ def _build(params_class, section: dict, where: str):
                and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
     if missing:
         raise ValueError(f"{where}: missing field(s) {missing}; add them or start from devices.default_card()")
+    numbers = {}
     for name, value in section.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"{where}.{name}: expected a number, got {value!r}")
+            raise ValueError(f"{where}.{name}: expected a number, got {_short(value)}")
+        try:
+            numbers[name] = float(value)
+        except OverflowError:
+            raise ValueError(f"{where}.{name}: {_short(value)} is too large for a float") from None
+        if not math.isfinite(numbers[name]):
+            raise ValueError(f"{where}.{name}: expected a finite number, got {value!r}")
     try:
-        return params_class(**{name: float(value) for name, value in section.items()})
+        return params_class(**numbers)
     except ValueError as error:
         raise ValueError(f"{where.split(':')[0]}: {error}") from None
 
 
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}... ({len(text)} characters)"
+
+
+def _finite_json(value):
+    """Replace NaN and infinities (not JSON) by None, recursively."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_json(item) for item in value]
+    return value
+
+
 def load_card(path: str | os.PathLike) -> DeviceCard:
-    """Load a device card JSON file (as written by ``cim-emu fit`` or :func:`save_card`)."""
-    with open(path, encoding="utf-8") as handle:
-        try:
-            data = json.load(handle)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{path}: line {error.lineno}: not valid JSON ({error.msg})") from None
+    """Load a device card JSON file (as written by ``cim-emu fit`` or :func:`save_card`).
+
+    Raises:
+        ValueError: the file is not UTF-8 JSON (with the line), too deeply nested, or not a valid card (with the
+            dotted field name).
+    """
+    from devices.io import decode_text
+
+    with open(path, "rb") as handle:
+        raw = handle.read(_MAX_CARD_BYTES + 1)
+    if len(raw) > _MAX_CARD_BYTES:
+        raise ValueError(f"{path}: larger than {_MAX_CARD_BYTES} bytes; a device card is a small JSON object")
+    text = decode_text(path, raw)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}, line {error.lineno}: not valid JSON ({error.msg})") from None
+    except RecursionError:
+        raise ValueError(f"{path}: JSON nested too deeply; a device card is a flat object of sections") from None
+    except ValueError as error:  # e.g. an integer literal beyond Python's digit limit
+        raise ValueError(f"{path}: not a valid card: {str(error).splitlines()[0]}") from None
     return DeviceCard.from_dict(data, source=str(path))
 
 
+_MAX_CARD_BYTES = 16 * 1024 * 1024
+
+
 def save_card(card: DeviceCard, path: str | os.PathLike) -> None:
-    """Write a card as JSON atomically (no partial file on failure)."""
+    """Write a card as JSON atomically (no partial file on failure); NaN/inf in the provenance become null."""
     with atomic_write(path) as handle:
-        json.dump(card.to_dict(), handle, indent=2, sort_keys=False)
+        json.dump(_finite_json(card.to_dict()), handle, indent=2, sort_keys=False, allow_nan=False)
         handle.write("\n")
 
 

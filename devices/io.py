@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import io
 import math
 import os
 import pathlib
@@ -19,7 +20,7 @@ from typing import IO
 
 import numpy as np
 
-__all__ = ["DataError", "Column", "read_table", "read_bitstream", "atomic_write"]
+__all__ = ["DataError", "Column", "read_table", "read_bitstream", "atomic_write", "decode_text", "MAX_EXACT_INTEGER"]
 
 
 class DataError(ValueError):
@@ -36,6 +37,13 @@ class DataError(ValueError):
         self.path, self.line, self.column = str(path), line, column
 
 
+#: Largest integer an ``int`` column accepts by default: 2^53, the last integer a float64 holds exactly.
+MAX_EXACT_INTEGER = 2 ** 53
+
+#: Rows converted at once by :func:`read_table` (bounds the memory of the Python-level cells).
+_CHUNK_ROWS = 65536
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Column:
     """One expected CSV column.
@@ -44,7 +52,7 @@ class Column:
         name: header name (units in the name, e.g. ``voltage_V``).
         kind: ``"float"``, ``"int"`` or ``"str"``.
         minimum: smallest allowed value (numeric kinds), inclusive unless ``strict``.
-        maximum: largest allowed value (numeric kinds), inclusive.
+        maximum: largest allowed value (numeric kinds), inclusive; ``int`` columns default to 2^53.
         strict: the minimum is exclusive (e.g. resistances must be > 0).
         choices: allowed values (``"str"`` kind).
     """
@@ -56,6 +64,13 @@ class Column:
     strict: bool = False
     choices: tuple[str, ...] | None = None
 
+    @property
+    def upper(self) -> float | None:
+        """The effective maximum (``int`` columns are capped at 2^53)."""
+        if self.kind == "int":
+            return MAX_EXACT_INTEGER if self.maximum is None else min(self.maximum, MAX_EXACT_INTEGER)
+        return self.maximum
+
     def describe(self) -> str:
         """Human description of what a cell must hold."""
         if self.kind == "str":
@@ -64,8 +79,8 @@ class Column:
         bounds = []
         if self.minimum is not None:
             bounds.append(f"{'>' if self.strict else '>='} {self.minimum:g}")
-        if self.maximum is not None:
-            bounds.append(f"<= {self.maximum:g}")
+        if self.upper is not None:
+            bounds.append(f"<= {self.upper:g}")
         return noun + (" " + " and ".join(bounds) if bounds else "")
 
     def parse(self, text: str) -> float | int | str:
@@ -75,78 +90,154 @@ class Column:
             if not text or (self.choices and text not in self.choices):
                 raise ValueError
             return text
-        value: float | int
+        number = float(text)  # int columns accept "1000" and "1e3"; "1.5" is rejected below
+        if not math.isfinite(number):
+            raise ValueError
+        if self.kind == "int" and number != int(number):
+            raise ValueError
+        if self.minimum is not None and (number <= self.minimum if self.strict else number < self.minimum):
+            raise ValueError
+        if self.upper is not None and number > self.upper:
+            raise ValueError
+        return int(number) if self.kind == "int" else number
+
+    def convert(self, cells: list[str]) -> np.ndarray | None:
+        """Vectorised :meth:`parse` of a chunk of cells; None if any cell is invalid (then parse cell by cell)."""
+        if self.kind == "str":
+            stripped = [cell.strip() for cell in cells]
+            allowed = set(self.choices) if self.choices else None
+            for cell in set(stripped):
+                if not cell or (allowed is not None and cell not in allowed):
+                    return None
+            return np.asarray(stripped, dtype=object)
+        try:
+            values = np.asarray(cells, dtype=np.float64) if cells else np.empty(0)
+        except (ValueError, TypeError):
+            return None
+        valid = np.isfinite(values)
         if self.kind == "int":
-            number = float(text)  # accept "1000" and "1e3"; reject "1.5" below
-            if not math.isfinite(number) or number != int(number):
-                raise ValueError
-            value = int(number)
-        else:
-            value = float(text)
-            if not math.isfinite(value):
-                raise ValueError
-        if self.minimum is not None and (value <= self.minimum if self.strict else value < self.minimum):
-            raise ValueError
-        if self.maximum is not None and value > self.maximum:
-            raise ValueError
-        return value
+            valid &= values == np.floor(values)
+        if self.minimum is not None:
+            valid &= values > self.minimum if self.strict else values >= self.minimum
+        if self.upper is not None:
+            valid &= values <= self.upper
+        if not valid.all():
+            return None
+        return values.astype(np.int64) if self.kind == "int" else values
+
+
+def decode_text(path: str | os.PathLike, raw: bytes) -> str:
+    """Decode a text file as UTF-8 (an initial byte-order mark is dropped).
+
+    Raises:
+        DataError: the file is UTF-16/32 or not valid UTF-8 (with the line of the first bad byte).
+    """
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataError(path, "the file is UTF-16 or UTF-32 encoded; save it as UTF-8 (or plain ASCII)", line=1)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        raise DataError(path, f"byte 0x{raw[error.start]:02x} at character {column} is not valid UTF-8; save the "
+                              f"file as UTF-8 (or plain ASCII)", line=line) from None
+
+
+def _is_comment(row: list[str]) -> bool:
+    return bool(row) and row[0].lstrip().startswith("#")
 
 
 def read_table(path: str | os.PathLike, columns: Sequence[Column], *,
-               row_check: Callable[[dict[str, object]], str | None] | None = None) -> dict[str, np.ndarray]:
+               row_check: Callable[[dict[str, np.ndarray]], tuple[np.ndarray, str] | None] | None = None
+               ) -> dict[str, np.ndarray]:
     """Read a CSV file with a header into one array per expected column.
 
-    Extra columns are ignored; blank lines are skipped.
+    Extra columns are ignored; blank lines and comment lines (first cell starting with ``#``) are skipped, before
+    the header too; a UTF-8 byte-order mark is accepted. Cells are converted a chunk of rows at a time with
+    numpy; an invalid chunk is parsed again cell by cell to locate the first bad cell.
 
     Args:
         path: the CSV file.
         columns: the expected columns and what their cells must hold.
-        row_check: optional cross-column check; returns an error text (naming the column
-            first, as ``"column: message"``) or None.
+        row_check: optional vectorised cross-column check on a chunk of parsed columns; returns None or
+            ``(bad, "column: message")`` where ``bad`` is a boolean array over the chunk's rows (the message may
+            use ``{row[name]}`` fields of the first bad row).
 
     Returns:
         ``{name: array}``; float64 for ``float``, int64 for ``int``, object for ``str``.
 
     Raises:
-        DataError: missing file content, missing column, bad cell, failed row check, no data rows.
+        DataError: undecodable text, missing header or column, bad cell, failed row check, no data rows.
     """
     path = pathlib.Path(path)
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        expected = ", ".join(c.name for c in columns)
-        if header is None or not any(cell.strip() for cell in header):
-            raise DataError(path, f"empty file; expected a header line with columns {expected}", line=1)
-        header = [cell.strip() for cell in header]
-        index = {}
-        for column in columns:
-            if column.name not in header:
-                raise DataError(path, f"missing column '{column.name}' (expected columns: {expected})", line=1)
-            index[column.name] = header.index(column.name)
-        values: dict[str, list] = {c.name: [] for c in columns}
-        for line_number, row in enumerate(reader, start=2):
-            if not any(cell.strip() for cell in row):
-                continue
-            parsed = {}
-            for column in columns:
-                position = index[column.name]
-                cell = row[position] if position < len(row) else ""
-                try:
-                    parsed[column.name] = column.parse(cell)
-                except ValueError:
-                    raise DataError(path, f"expected {column.describe()}, got {cell.strip()!r}",
-                                    line=line_number, column=column.name) from None
-            if row_check is not None:
-                problem = row_check(parsed)
-                if problem:
-                    column_name, _, message = problem.partition(": ")
-                    raise DataError(path, message, line=line_number, column=column_name)
-            for name, value in parsed.items():
-                values[name].append(value)
-    if not values[columns[0].name]:
+    text = decode_text(path, path.read_bytes())
+    reader = csv.reader(io.StringIO(text, newline=""))
+    expected = ", ".join(c.name for c in columns)
+    header = None
+    for row in reader:
+        if any(cell.strip() for cell in row) and not _is_comment(row):
+            header = row
+            break
+    if header is None:
+        raise DataError(path, f"empty file; expected a header line with columns {expected}", line=1)
+    header_line = reader.line_num
+    header = [cell.strip() for cell in header]
+    index = {}
+    for column in columns:
+        if column.name not in header:
+            raise DataError(path, f"missing column '{column.name}' (the header has {header}; expected columns: "
+                                  f"{expected})", line=header_line)
+        index[column.name] = header.index(column.name)
+    parts: dict[str, list[np.ndarray]] = {c.name: [] for c in columns}
+    rows: list[list[str]] = []
+    lines: list[int] = []
+
+    def flush() -> None:
+        chunk = _convert_chunk(path, columns, index, rows, lines, row_check)
+        for name, values in chunk.items():
+            parts[name].append(values)
+        rows.clear()
+        lines.clear()
+
+    for row in reader:
+        if not any(cell.strip() for cell in row) or _is_comment(row):
+            continue
+        rows.append(row)
+        lines.append(reader.line_num)
+        if len(rows) >= _CHUNK_ROWS:
+            flush()
+    if rows:
+        flush()
+    if not parts[columns[0].name]:
         raise DataError(path, "no data rows after the header")
-    dtypes = {"float": np.float64, "int": np.int64, "str": object}
-    return {c.name: np.asarray(values[c.name], dtype=dtypes[c.kind]) for c in columns}
+    return {name: np.concatenate(values) for name, values in parts.items()}
+
+
+def _convert_chunk(path, columns, index, rows, lines, row_check) -> dict[str, np.ndarray]:
+    width = max(index.values()) + 1
+    cells = {c.name: [row[index[c.name]] if index[c.name] < len(row) else "" for row in rows] for c in columns}
+    chunk = {}
+    for column in columns:
+        values = column.convert(cells[column.name])
+        if values is None:
+            for row_number, cell in enumerate(cells[column.name]):
+                try:
+                    column.parse(cell)
+                except (ValueError, OverflowError):
+                    shown = cell.strip() if len(cell.strip()) <= 40 else cell.strip()[:40] + "..."
+                    hint = " (the row has fewer cells than the header)" if len(rows[row_number]) < width else ""
+                    raise DataError(path, f"expected {column.describe()}, got {shown!r}{hint}",
+                                    line=lines[row_number], column=column.name) from None
+            raise AssertionError("a chunk failed conversion but every cell parsed")  # pragma: no cover
+        chunk[column.name] = values
+    if row_check is not None:
+        problem = row_check(chunk)
+        if problem is not None and problem[0].any():
+            first = int(np.flatnonzero(problem[0])[0])
+            column_name, _, message = problem[1].partition(": ")
+            row = {name: values[first] for name, values in chunk.items()}
+            raise DataError(path, message.format(row=row), line=lines[first], column=column_name)
+    return chunk
 
 
 def read_bitstream(path: str | os.PathLike) -> np.ndarray:

@@ -15,7 +15,11 @@ __all__ = ["DeviceSummary", "summarize"]
 
 @dataclasses.dataclass(frozen=True)
 class DeviceSummary:
-    """Headline figures of a card (JSON keys are the field names; SI units, fractions for TMR)."""
+    """Headline figures of a card (JSON keys are the field names; SI units, fractions for TMR).
+
+    The switching figures (``v50_V``, ``window_10_90_V``, ``switching_probability_at_operating_point``) are taken
+    at the card's operating pulse width, ``first_peak_s`` at its write voltage; ``operating_point`` says which.
+    """
 
     tmr_at_read: float
     tmr_low_bias: float
@@ -34,6 +38,7 @@ class DeviceSummary:
     switching_probability_at_operating_point: float
     thermal_stability: float
     retention_time_s: float
+    operating_point: str
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -63,4 +68,6 @@ def summarize(card: DeviceCard) -> DeviceSummary:
             switching_probability(pbit, pbit.write_voltage_V, pbit.pulse_width_s)),
         thermal_stability=data.thermal_stability,
         retention_time_s=retention_time_s(data),
+        operating_point=f"{pbit.write_voltage_V:.6g} V, {pbit.pulse_width_s:.6g} s (the card's p_bit.write_voltage_V "
+                        "and p_bit.pulse_width_s)",
     )

@@ -1,4 +1,4 @@
-"""Shared text formatting for CLI output (private)."""
+"""Shared text formatting for CLI output (private to the CLI)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,21 @@ def si(value: float, unit: str = "") -> str:
         if abs(value) >= candidate:
             scale, prefix = candidate, name
     return f"{value / scale:.4g} {prefix}{unit}"
+
+
+_UNITS = {"_ohm": "Ohm", "_V": "V", "_s": "s", "_S": "S"}
+
+
+def format_figure(key: str, value) -> str:
+    """One ``devices.DeviceSummary`` figure as text: TMRs in percent, the pair margin in sigma, texts as they are,
+    the rest with the SI prefix of the unit its name ends in (``cim-emu device`` and the demo)."""
+    if isinstance(value, str):
+        return value
+    if key.startswith("tmr"):
+        return f"{value:.1%}"
+    if key == "pair_margin_sigma":
+        return f"{value:.2f} sigma"
+    return si(value, next((unit for suffix, unit in _UNITS.items() if key.endswith(suffix)), ""))
 
 
 def table(rows: list[list[str]], header: list[str]) -> str:

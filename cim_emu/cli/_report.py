@@ -17,9 +17,12 @@ class Report:
     """
 
     def __init__(self, destination: str | os.PathLike, title: str):
-        self.destination = pathlib.Path(destination).resolve()
+        from cim_emu.cli._outputs import check_directory, remove_stale_staging
+
+        self.destination = check_directory(destination, "--out").resolve()
         self.destination.parent.mkdir(parents=True, exist_ok=True)
-        self.directory = pathlib.Path(tempfile.mkdtemp(prefix=f".{self.destination.name}.",
+        remove_stale_staging(self.destination.parent, self.destination.name)
+        self.directory = pathlib.Path(tempfile.mkdtemp(prefix=f".{self.destination.name}.staging-{os.getpid()}-",
                                                        dir=self.destination.parent))
         self.title = title
         self._parts: list[str] = []
@@ -57,8 +60,10 @@ class Report:
         os.umask(mask)
         os.chmod(self.directory, 0o777 & ~mask)
         old = None
+        if self.destination.exists() and not self.destination.is_dir():
+            raise ValueError(f"--out {self.destination}: exists and is not a directory; it is not replaced")
         if self.destination.exists():
-            old = self.destination.with_name(f".{self.destination.name}.old")
+            old = self.destination.with_name(f".{self.destination.name}.staging-{os.getpid()}-old")
             if old.exists():
                 shutil.rmtree(old)
             os.replace(self.destination, old)

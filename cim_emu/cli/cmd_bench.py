@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 _DESCRIPTION = """\
 Evaluate the circuit-level energy model: throughput, energy per bit and added area of in-situ p-bits
@@ -108,30 +107,12 @@ def _print_text(report: dict, plots: list[str]) -> None:
         print(f"wrote {path}")
 
 
-def write_plots(config, directory) -> list[tuple[str, str]]:
-    """Every sweep figure and the Table II landscape as PNGs in ``directory`` (also the demo's).
-
-    Returns:
-        ``(name, path)`` per figure: the sweep's name, or ``"table2_landscape"``.
-    """
-    from cim_emu.energy import all_sweeps, compare_generation, plot_sweep, plot_table2_landscape
-
-    os.makedirs(directory, exist_ok=True)
-    written = []
-    for sweep in all_sweeps(config):
-        path = os.path.join(directory, f"sweep_{sweep.name}.png")
-        plot_sweep(sweep, path)
-        written.append((sweep.name, path))
-    path = os.path.join(directory, "table2_landscape.png")
-    plot_table2_landscape(compare_generation(config), path)
-    written.append(("table2_landscape", path))
-    return written
-
-
 def run(args: argparse.Namespace) -> int:
     """Build the configuration, evaluate the model, print or write the results."""
     from cim_emu.cli import CommandFailed
+    from cim_emu.cli._artefacts import write_energy_plots
     from cim_emu.cli._format import print_json
+    from cim_emu.cli._outputs import check_directory, check_file
     from cim_emu.energy import (
         EnergyConfig,
         end_to_end_report,
@@ -141,6 +122,10 @@ def run(args: argparse.Namespace) -> int:
     )
     from cim_emu.energy.report import bench_report
 
+    if args.plot:
+        check_directory(args.plot, "--plot")
+    if args.dump_config:
+        check_file(args.dump_config, "--dump-config")
     config = load_energy_config(args.config) if args.config else EnergyConfig()
     if args.card:
         from devices import default_card, load_card
@@ -157,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
 
     plots: list[str] = []
     if args.plot:
-        plots = [path for _, path in write_plots(config, args.plot)]
+        plots = [path for _, path in write_energy_plots(config, args.plot)]
         report["plots"] = plots
     if args.dump_config:
         save_energy_config(config, args.dump_config)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from cim_emu.cli._args import integer
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("demo", help="run the main job on the shipped defaults and write a report",
@@ -16,7 +18,7 @@ def register(subparsers) -> None:
                                                "the NIST suite, the Fig. 22 regression, in-situ vs ex-situ "
                                                "generation and the benchmark, as an HTML report.")
     parser.add_argument("--out", default="cim-emu-report", help="report directory (default: cim-emu-report)")
-    parser.add_argument("--seed", type=int, default=0, help="root seed of every random stream")
+    parser.add_argument("--seed", type=integer(minimum=0), default=0, help="root seed of every random stream")
     parser.add_argument("--stages", default=None,
                         help="comma-separated subset of stages to run (default: all); see the list in --help")
     parser.set_defaults(func=run)
@@ -25,7 +27,7 @@ def register(subparsers) -> None:
 def _device_stage(report, args) -> None:
     import calibration_data
     import devices
-    from cim_emu.cli.cmd_device import format_figure
+    from cim_emu.cli._format import format_figure
     from devices.fit import fit_directory
     from devices.fit.plots import plot_calibration
 
@@ -53,7 +55,7 @@ def _trng_stage(report, args) -> None:
 
     import calibration_data
     import devices
-    from cim_emu.cli.cmd_trng import simulate
+    from cim_emu.experiments.trng import simulate_trng
     from cim_emu.randomness import analyse_sequences, assess_quality, plot_trng_summary, run_suite, run_suite_many
 
     card = devices.default_card()
@@ -61,7 +63,7 @@ def _trng_stage(report, args) -> None:
                    "Four simulated p-bits of the default card, reset-then-write mode, each pulse trimmed to the "
                    "device's own 50 % point, 2^20 bits each; and the shipped bitstream.txt (the calibration "
                    "stand-in of the measured stream).")
-    streams = simulate(card, n_bits=1 << 20, n_devices=4, seed=args.seed)[0]  # what `cim-emu trng` simulates
+    streams = simulate_trng(card, n_bits=1 << 20, n_devices=4, seed=args.seed).bits  # as `cim-emu trng` does
     analysis = analyse_sequences(run_suite_many(streams))
     quality = assess_quality(streams)
     shipped = np.asarray(devices.read_bitstream(calibration_data.data_dir() / "bitstream.txt"))
@@ -86,7 +88,7 @@ def _trng_stage(report, args) -> None:
 
 def _regress_stage(report, args) -> None:
     import devices
-    from cim_emu.cli.cmd_regress import write_outputs
+    from cim_emu.cli._artefacts import write_regression_outputs
     from cim_emu.experiments.regression import RegressionConfig, run_regression
 
     result = run_regression(RegressionConfig.fast(seed=args.seed), card=devices.default_card())
@@ -98,7 +100,7 @@ def _regress_stage(report, args) -> None:
     report.table(["network", "held-out Gaussian NLL", f"{result.interval:.0%} interval coverage"],
                  [["ANN (CrossbarLinear)", f"{result.ann_nll:.4g}", f"{result.ann_coverage:.1%}"],
                   ["MC-dropconnect", f"{result.mc_nll:.4g}", f"{result.mc_coverage:.1%}"]])
-    path, _ = write_outputs(result, report.directory / "regress")
+    path, _ = write_regression_outputs(result, report.directory / "regress")
     report.figure(path, "ANN prediction vs MC-dropconnect predictive band")
     print(f"  regression: MC-dropconnect coverage {result.mc_coverage:.1%}, NLL {result.mc_nll:.3g}; "
           f"ANN coverage {result.ann_coverage:.1%}, NLL {result.ann_nll:.3g}")
@@ -144,7 +146,7 @@ def _generate_stage(report, args) -> None:
 
 
 def _bench_stage(report, args) -> None:
-    from cim_emu.cli.cmd_bench import write_plots
+    from cim_emu.cli._artefacts import write_energy_plots
     from cim_emu.energy import EnergyConfig, end_to_end_report, load_op_counts_file
     from cim_emu.energy.report import bench_report
 
@@ -176,7 +178,7 @@ def _bench_stage(report, args) -> None:
         report.table(["end to end, per generated image", "energy (J)", "latency (s)", "random bits"], rows)
         report.text("Priced from the operation counters of the generation run above (reads, ADC conversions, "
                     "p-bit pulses, TRNG bits moved), not from hand counts.")
-    for name, path in write_plots(config, report.directory / "bench"):
+    for name, path in write_energy_plots(config, report.directory / "bench"):
         report.figure(path, "Table II landscape" if name == "table2_landscape" else f"sweep: {name.replace('_', ' ')}")
     print(f"  bench: in situ {bench['in_situ']['throughput_bit_per_ns']:.1f} bit/ns, "
           f"{bench['in_situ']['energy_pJ_per_bit']:.3f} pJ/bit; ratios {ratios['throughput']:.2f}x / "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cim_emu.cli._format import print_json, si, table
+from cim_emu.cli._format import format_figure, print_json, table
 
 
 def register(subparsers) -> None:
@@ -28,16 +28,3 @@ def run(args: argparse.Namespace) -> int:
     print(f"device card: {card.name}")
     print(table(rows, ["figure", "value"]))
     return 0
-
-
-_UNITS = {"_ohm": "Ohm", "_V": "V", "_s": "s", "_S": "S"}
-
-
-def format_figure(key: str, value: float) -> str:
-    """One ``devices.DeviceSummary`` figure as text: TMRs in percent, the pair margin in sigma, the rest
-    with the SI prefix of the unit its name ends in (also used by ``cim-emu demo``)."""
-    if key.startswith("tmr"):
-        return f"{value:.1%}"
-    if key == "pair_margin_sigma":
-        return f"{value:.2f} sigma"
-    return si(value, next((unit for suffix, unit in _UNITS.items() if key.endswith(suffix)), ""))

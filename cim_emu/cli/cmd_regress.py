@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
+
+from cim_emu.cli._args import integer
 
 _DESCRIPTION = """\
 Heteroscedastic 1-D regression (the paper's Fig. 22): a deterministic network on data-bit pairs and an
@@ -20,26 +21,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("regress", help="Fig. 22: heteroscedastic regression, ANN vs MC-dropconnect",
                                    description=_DESCRIPTION)
     parser.add_argument("--out", metavar="DIR", default="regress_out", help="output folder (default: regress_out)")
-    parser.add_argument("--seed", type=int, default=0, help="root seed of data, training and programming")
+    parser.add_argument("--seed", type=integer(minimum=0), default=0,
+                        help="root seed of data, training and programming")
     parser.add_argument("--card", metavar="FILE", help="device card JSON (default: the shipped card)")
     parser.add_argument("--fast", action="store_true", help="the small configuration of the tests (~30 s)")
-    parser.add_argument("--steps", type=int, help="optimiser steps per network (overrides the configuration)")
+    parser.add_argument("--steps", type=integer(minimum=1, maximum=1_000_000),
+                        help="optimiser steps per network (overrides the configuration)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the experiment, write the figure and the JSON, print the metrics."""
     from cim_emu.cli import CommandFailed
+    from cim_emu.cli._artefacts import write_regression_outputs
+    from cim_emu.cli._outputs import Staging, check_directory
     from cim_emu.experiments.regression import RegressionConfig, run_regression
     from devices import default_card, load_card
 
+    check_directory(args.out, "--out")
     overrides = {"seed": args.seed}
     if args.steps is not None:
         overrides["n_steps"] = args.steps
     config = RegressionConfig.fast(**overrides) if args.fast else RegressionConfig(**overrides)
     card = load_card(args.card) if args.card else default_card()
     result = run_regression(config, card=card)
-    figure_path, json_path = write_outputs(result, args.out)
+    with Staging(args.out) as staging:
+        write_regression_outputs(result, staging.path("out"))
+        staging.publish_directory("out", args.out)
+    figure_path, json_path = (os.path.join(args.out, name) for name in ("regress.png", "regress.json"))
     percent = round(100 * result.interval)
     print(f"held-out Gaussian NLL: ANN {result.ann_nll:.4g}, MC-dropconnect {result.mc_nll:.4g} (nats per point)")
     print(f"{percent} % interval coverage: ANN {result.ann_coverage:.1%}, MC-dropconnect {result.mc_coverage:.1%}")
@@ -50,18 +59,3 @@ def run(args: argparse.Namespace) -> int:
         raise CommandFailed(f"MC-dropconnect coverage {result.mc_coverage:.1%} (want {percent} +- 5 points) and "
                             f"NLL {result.mc_nll:.4g} vs ANN {result.ann_nll:.4g} (want lower)")
     return 0
-
-
-def write_outputs(result, directory) -> tuple[str, str]:
-    """Write regress.png and regress.json (the metrics) into ``directory``; returns their paths (also the demo's)."""
-    from cim_emu.experiments.regression import plot_regression
-    from devices import atomic_write
-
-    os.makedirs(directory, exist_ok=True)
-    figure_path = os.path.join(directory, "regress.png")
-    json_path = os.path.join(directory, "regress.json")
-    plot_regression(result, figure_path)
-    with atomic_write(json_path) as handle:
-        json.dump(result.metrics(), handle, indent=2)
-        handle.write("\n")
-    return figure_path, json_path

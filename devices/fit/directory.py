@@ -1,7 +1,13 @@
 """Fit a directory of calibration files into a device card.
 
 Any subset of the five files may be present; card fields the present files cannot determine keep the base
-card's values and are listed in the card's provenance under ``kept_from_base``.
+card's values (the prior) and are listed in the card's provenance under ``unconstrained`` (with the prior named
+under ``prior``) and ``kept_from_base``.
+
+The operating point (``p_bit.pulse_width_s``, ``p_bit.write_voltage_V``) is set from the switching data: the
+pulse width is the width of the voltage sweep when the data hold one, else the first precessional peak of the
+fitted model at its own 50 % voltage, unless the caller gives one; the write voltage is the fitted median
+device's 50 % voltage at that width, so the median device sits at P = 0.5 (docs/devices.md).
 """
 
 from __future__ import annotations
@@ -24,13 +30,13 @@ from devices.fit.schemas import (
     read_switching,
     read_tmr_bias,
 )
-from devices.fit.switching import fit_switching
+from devices.fit.switching import aggregate_switching, fit_switching
 from devices.fit.tmr_bias import fit_tmr_bias
 from devices.mtj import tmr_at_bias
 from devices.pair import pair_state_statistics
-from devices.pbit import switching_probability
+from devices.pbit import first_peak_width_s, switching_probability, voltage_at_probability
 
-__all__ = ["CalibrationFit", "fit_directory", "CALIBRATION_FILES"]
+__all__ = ["CalibrationFit", "fit_directory", "operating_point", "CALIBRATION_FILES"]
 
 CALIBRATION_FILES = ("switching.csv", "resistance.csv", "tmr_bias.csv", "pair_conductance.csv", "bitstream.txt")
 _READERS = {"switching.csv": read_switching, "resistance.csv": read_resistance, "tmr_bias.csv": read_tmr_bias,
@@ -46,20 +52,28 @@ class CalibrationFit:
         fits: per-file fit records.
         tables: the parsed input tables keyed by file name (bitstream: a uint8 array).
         estimates: every fitted card parameter by dotted name (after combining files).
+        unconstrained: card parameters the present files do not constrain (dotted names); they hold the
+            prior's (the base card's) values.
+        operating_point: how the operating point was chosen (``rule``, ``pulse_width_s``, ``write_voltage_V``).
     """
 
     card: DeviceCard
     fits: dict[str, FileFit]
     tables: dict[str, Any]
     estimates: dict[str, Estimate]
+    unconstrained: tuple[str, ...] = ()
+    operating_point: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"card": self.card.to_dict(), "fits": {name: fit.to_dict() for name, fit in self.fits.items()},
-                "estimates": {name: e.to_dict() for name, e in self.estimates.items()}}
+                "estimates": {name: e.to_dict() for name, e in self.estimates.items()},
+                "unconstrained": list(self.unconstrained), "prior": self.card.provenance.get("prior"),
+                "operating_point": dict(self.operating_point)}
 
 
 def fit_directory(directory: str | os.PathLike | Any, *, base: DeviceCard | None = None,
-                  name: str | None = None, source: str | None = None) -> CalibrationFit:
+                  name: str | None = None, source: str | None = None,
+                  pulse_width_s: float | None = None) -> CalibrationFit:
     """Read and fit every calibration file present in ``directory``.
 
     Args:
@@ -67,11 +81,16 @@ def fit_directory(directory: str | os.PathLike | Any, *, base: DeviceCard | None
         base: card supplying the fields the data cannot determine (default: the shipped default card).
         name: name of the fitted card (default: derived from the directory).
         source: how the provenance names the data (default: the directory as given).
+        pulse_width_s: operating pulse width (s) to use instead of the one chosen from the data (see the module
+            docstring); the write voltage is then the median device's 50 % voltage at this width.
 
     Raises:
         devices.DataError: a present file is malformed (names file, line and column).
-        ValueError: none of the calibration files is present.
+        ValueError: none of the calibration files is present; ``pulse_width_s`` is not a positive finite number
+            or the median device cannot reach P = 0.5 at the chosen width.
     """
+    if pulse_width_s is not None and not (math.isfinite(pulse_width_s) and 0 < pulse_width_s <= 1e-6):
+        raise ValueError(f"pulse_width_s: expected a finite width in (0, 1 us], got {pulse_width_s!r}")
     base = default_card() if base is None else base
     present = {}
     for file_name in CALIBRATION_FILES:
@@ -82,6 +101,8 @@ def fit_directory(directory: str | os.PathLike | Any, *, base: DeviceCard | None
     if not present:
         raise ValueError(f"{directory}: none of the calibration files {list(CALIBRATION_FILES)} is present")
     tables = {file_name: _READERS[file_name](path) for file_name, path in present.items()}
+    if "switching.csv" in tables:
+        tables["switching.csv"] = aggregate_switching(tables["switching.csv"])
 
     fits: dict[str, FileFit] = {}
     if "switching.csv" in tables:
@@ -102,22 +123,78 @@ def fit_directory(directory: str | os.PathLike | Any, *, base: DeviceCard | None
     pbit_updates = {k.split(".", 1)[1]: e.value for k, e in estimates.items() if k.startswith("p_bit.")}
     data_bit = dataclasses.replace(base.data_bit, **data_updates)
     p_bit = dataclasses.replace(base.p_bit, **pbit_updates)
+    operating = {"rule": "kept from the prior (no switching.csv)", "pulse_width_s": p_bit.pulse_width_s,
+                 "write_voltage_V": p_bit.write_voltage_V}
+    if "switching.csv" in fits:
+        operating = operating_point(p_bit, sweep_width_s=fits["switching.csv"].details["voltage_sweep_width_s"],
+                                    pulse_width_s=pulse_width_s)
+        p_bit = dataclasses.replace(p_bit, pulse_width_s=operating["pulse_width_s"],
+                                    write_voltage_V=operating["write_voltage_V"])
     checks = _consistency(fits, data_bit, p_bit)
-    fitted_fields = set(estimates)
+    set_from_data = set(estimates)
+    if "switching.csv" in fits:
+        set_from_data |= {"p_bit.pulse_width_s", "p_bit.write_voltage_V"}
+    if "resistance.csv" in fits:
+        set_from_data.add("data_bit.read_voltage_V")
     kept = [f"{section}.{field.name}" for section, params in (("data_bit", data_bit), ("p_bit", p_bit))
-            for field in dataclasses.fields(params) if f"{section}.{field.name}" not in fitted_fields]
+            for field in dataclasses.fields(params) if f"{section}.{field.name}" not in set_from_data]
+    prior = {"card": base.name, "source": base.provenance.get("fitted_from", base.provenance.get("role", "")),
+             "values": {key: getattr(getattr(base, key.split(".")[0]), key.split(".")[1]) for key in kept}}
     provenance = {
         "fitted_from": source or str(directory),
         "files": sorted(fits),
         "estimates": {k: e.to_dict() for k, e in estimates.items()},
         "goodness": {file_name: fit.to_dict()["goodness"] for file_name, fit in fits.items()},
         "consistency": checks,
+        "operating_point": operating,
+        "unconstrained": kept,
+        "prior": prior,
         "kept_from_base": kept + ["endurance.*"],
         "base_card": base.name,
     }
     card = DeviceCard(name=name or f"fit of {pathlib.PurePath(str(directory)).name}", data_bit=data_bit,
                       p_bit=p_bit, endurance=base.endurance, provenance=provenance)
-    return CalibrationFit(card=card, fits=fits, tables=tables, estimates=estimates)
+    return CalibrationFit(card=card, fits=fits, tables=tables, estimates=estimates, unconstrained=tuple(kept),
+                          operating_point=operating)
+
+
+def operating_point(p_bit, *, sweep_width_s: float | None = None, pulse_width_s: float | None = None) -> dict:
+    """The operating pulse of a fitted p-bit: width by rule, voltage at the median device's 50 % point.
+
+    Args:
+        p_bit: the fitted p-bit parameters (their operating point is ignored).
+        sweep_width_s: the width of the data's voltage sweep, if any.
+        pulse_width_s: an explicit width (overrides the rules).
+
+    Returns:
+        ``{"rule": text, "pulse_width_s": s, "write_voltage_V": V, "probability": P at that pulse}``.
+
+    Raises:
+        ValueError: P = 0.5 is not reached at the chosen width (the message says to choose another width).
+    """
+    if pulse_width_s is not None:
+        rule, width = "given (--pulse-width)", float(pulse_width_s)
+    elif sweep_width_s is not None:
+        rule, width = "the width of the voltage sweep", float(sweep_width_s)
+    else:
+        # The first peak depends on the voltage (the precession frequency's bias slope) and the 50 % voltage on
+        # the width: iterate to their common point, starting at the threshold.
+        rule, voltage = "the first precessional peak at the median device's 50 % voltage", p_bit.v50_V
+        for _ in range(6):
+            width = first_peak_width_s(p_bit, voltage)
+            voltage = _half_voltage(p_bit, width)
+    voltage = _half_voltage(p_bit, width)
+    probability = float(switching_probability(p_bit, voltage, width))
+    return {"rule": rule, "pulse_width_s": width, "write_voltage_V": voltage, "probability": probability}
+
+
+def _half_voltage(p_bit, width: float) -> float:
+    try:
+        return voltage_at_probability(p_bit, 0.5, width)
+    except ValueError:
+        raise ValueError(f"the fitted median device does not reach P = 0.5 at a pulse width of {width:.4g} s (its "
+                         "precession caps the probability there); choose an operating width near the first "
+                         "precessional peak with --pulse-width") from None
 
 
 def _combine(fits: dict[str, FileFit], base: DeviceCard) -> dict[str, Estimate]:

@@ -18,19 +18,17 @@ from devices.pbit import switching_probability
 __all__ = ["plot_calibration"]
 
 
-def _pyplot():
-    import matplotlib
+def _figure(*grid: int, figsize: tuple[float, float]):
+    """A ``(figure, axes)`` pair built without pyplot (no global matplotlib state)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    figure = Figure(figsize=figsize)
+    return figure, figure.subplots(*grid)
 
 
 def _save(figure, path: pathlib.Path) -> pathlib.Path:
     with atomic_write(path, "wb") as handle:
         figure.savefig(handle, format="png", dpi=130, bbox_inches="tight")
-    _pyplot().close(figure)
     return path
 
 
@@ -61,11 +59,10 @@ def plot_calibration(fit: CalibrationFit, out_dir: str | os.PathLike) -> list[pa
 
 
 def _resistance_figures(fit, out):
-    plt = _pyplot()
     table = fit.tables["resistance.csv"]
     arrays = sorted(set(table["array_id"]))
-    tmr_figure, tmr_axis = plt.subplots(figsize=(5, 3.5))
-    resistance_figure, resistance_axis = plt.subplots(figsize=(6, 3.5))
+    tmr_figure, tmr_axis = _figure(figsize=(5, 3.5))
+    resistance_figure, resistance_axis = _figure(figsize=(6, 3.5))
     for array in arrays:
         in_array = table["array_id"] == array
         per_device = {}
@@ -89,11 +86,10 @@ def _resistance_figures(fit, out):
 
 
 def _tmr_bias_figure(fit, out):
-    plt = _pyplot()
     table = fit.tables["tmr_bias.csv"]
     details = fit.fits["tmr_bias.csv"].details["device_tmr0"]
     half_bias = fit.fits["tmr_bias.csv"].estimates["data_bit.tmr_half_bias_V"].value
-    figure, axis = plt.subplots(figsize=(5, 3.5))
+    figure, axis = _figure(figsize=(5, 3.5))
     grid = np.linspace(table["bias_V"].min(), table["bias_V"].max(), 200)
     for device in sorted(details):
         chosen = table["device_id"] == device
@@ -106,10 +102,9 @@ def _tmr_bias_figure(fit, out):
 
 
 def _pair_figure(fit, out):
-    plt = _pyplot()
     table = fit.tables["pair_conductance.csv"]
     estimates = fit.fits["pair_conductance.csv"].estimates
-    figure, axis = plt.subplots(figsize=(5.5, 3.5))
+    figure, axis = _figure(figsize=(5.5, 3.5))
     for state in ("-1", "0", "+1"):
         values = table["conductance_S"][table["state"] == state] * 1e6
         axis.hist(values, bins=30, density=True, alpha=0.5, label=f"state {state}")
@@ -126,20 +121,21 @@ def _pair_figure(fit, out):
 
 
 def _switching_figures(fit, out):
-    plt = _pyplot()
     table = fit.tables["switching.csv"]
     devices_fit = fit.fits["switching.csv"].details["devices"]
     pbit = fit.card.p_bit
     written = []
     standalone = sorted(d for d, info in devices_fit.items() if info["array_id"] == "standalone")
     others = sorted(d for d in devices_fit if d not in standalone)
-    operating = np.isclose(table["pulse_width_s"], pbit.pulse_width_s, rtol=1e-6)
+    # Figs. 12-13 show the voltage sweep at its own width (not the points of the pulse-width sweeps).
+    sweep_width = fit.fits["switching.csv"].details.get("voltage_sweep_width_s") or pbit.pulse_width_s
+    at_sweep_width = np.isclose(table["pulse_width_s"], sweep_width, rtol=1e-6)
 
     def device_params(device):
         return dataclasses.replace(pbit, v50_V=devices_fit[device]["v50_V"])
 
     # Fig. 11: pulse-width sweeps.
-    figure, axis = plt.subplots(figsize=(6, 3.5))
+    figure, axis = _figure(figsize=(6, 3.5))
     for device in standalone or others[:1]:
         chosen = table["device_id"] == device
         for voltage in np.unique(table["voltage_V"][chosen]):
@@ -159,41 +155,41 @@ def _switching_figures(fit, out):
     axis.legend(fontsize=6, ncol=2)
     written.append(_save(figure, out / "fig11_pulse_width.png"))
 
-    # Fig. 12: voltage sweep of standalone devices at the operating width.
+    # Fig. 12: voltage sweep of standalone devices at the width of the sweep.
     for name, group, title in (("fig12_voltage_standalone.png", standalone, "standalone devices (Fig. 12)"),
                                ("fig13_voltage_array.png", others, "array devices (Fig. 13)")):
         if not group:
             continue
-        figure, axis = plt.subplots(figsize=(5.5, 3.5))
-        grid = torch.linspace(float(table["voltage_V"].min()), float(table["voltage_V"].max()), 300,
-                              dtype=torch.float64)
+        figure, axis = _figure(figsize=(5.5, 3.5))
+        swept = table["voltage_V"][at_sweep_width]
+        grid = torch.linspace(float(swept.min()), float(swept.max()), 300, dtype=torch.float64)
         for device in group:
-            chosen = (table["device_id"] == device) & operating
+            chosen = (table["device_id"] == device) & at_sweep_width
             if not chosen.any():
                 continue
             n, k = table["n_trials"][chosen], table["n_switched"][chosen]
             if len(group) <= 8:
                 line = axis.errorbar(table["voltage_V"][chosen], k / n, yerr=_wilson(k, n), fmt="o", markersize=2,
                                      lw=0.6, label=device)
-                axis.plot(grid, switching_probability(device_params(device), grid, pbit.pulse_width_s), lw=0.8,
+                axis.plot(grid, switching_probability(device_params(device), grid, sweep_width), lw=0.8,
                           color=line[0].get_color())
             else:
                 axis.plot(table["voltage_V"][chosen], k / n, color="0.6", lw=0.6)
-        population = switching_probability(pbit, grid, pbit.pulse_width_s, v50_offset_V=0.0)
+        population = switching_probability(pbit, grid, sweep_width, v50_offset_V=0.0)
         axis.plot(grid, population, color="red", lw=1.6, label="median device (fit)")
         axis.axhline(0.5, color="k", linestyle=":", lw=0.6)
         axis.set(xlabel="pulse amplitude (V)", ylabel="switching probability",
-                 title=f"P vs voltage at {pbit.pulse_width_s * 1e12:.0f} ps, {title}")
+                 title=f"P vs voltage at {sweep_width * 1e12:.0f} ps, {title}")
         axis.legend(fontsize=6)
         written.append(_save(figure, out / name))
     return written
 
 
 def _bitstream_figure(fit, out):
-    plt = _pyplot()
     bits = np.asarray(fit.tables["bitstream.txt"], dtype=np.float64)
-    figure, (raster, running) = plt.subplots(2, 1, figsize=(6, 3.8))
-    shown = bits[:300]
+    figure, (raster, running) = _figure(2, 1, figsize=(6, 3.8))
+    shown = np.full(300, np.nan)
+    shown[:min(bits.size, 300)] = bits[:300]
     raster.imshow(shown.reshape(10, 30), cmap="gray_r", aspect="auto")
     raster.set(title="first 300 bits (Fig. 14)", xticks=[], yticks=[])
     positions = np.arange(1, bits.size + 1)

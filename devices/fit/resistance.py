@@ -52,8 +52,8 @@ def fit_resistance(table: dict[str, np.ndarray], *, area_m2: float, file: str = 
         file: name used in the report.
     """
     read_voltages = np.unique(table["read_voltage_V"])
-    read_voltage = float(read_voltages[0]) if read_voltages.size == 1 else float(
-        np.bincount(np.searchsorted(read_voltages, table["read_voltage_V"])).argmax())
+    # The read voltage with the most reads (rows at other voltages are reported as ignored).
+    read_voltage = float(read_voltages[np.bincount(np.searchsorted(read_voltages, table["read_voltage_V"])).argmax()])
     keep = table["read_voltage_V"] == read_voltage
     arrays, devices_, states = table["array_id"][keep], table["device_id"][keep], table["state"][keep]
     log_r = np.log(table["resistance_ohm"][keep])
@@ -78,6 +78,13 @@ def fit_resistance(table: dict[str, np.ndarray], *, area_m2: float, file: str = 
     array_ids = sorted(set(array_of[key] for key in mean_p))
     groups = [np.array([mean_p[key] for key in mean_p if array_of[key] == a]) for a in array_ids]
     within_dof = int(sum(g.size - 1 for g in groups))
+    both = [key for key in mean_p if key in mean_ap]
+    if within_dof < 1 or len(both) < 2:
+        from devices.io import DataError
+
+        raise DataError(file, f"at the read voltage {read_voltage:g} V (the one with most reads) fewer than two "
+                              "devices of one array were read in both states; the spreads need at least two",
+                        column="read_voltage_V")
     within = float(sum(np.sum((g - g.mean()) ** 2) for g in groups)) / within_dof
     device_variance = max(within - read_share, 0.0)
     device_sd = math.sqrt(device_variance)
@@ -115,7 +122,6 @@ def fit_resistance(table: dict[str, np.ndarray], *, area_m2: float, file: str = 
                                                        _variance_interval(read_variance, read_dof))
 
     # Device TMR at the read voltage from the two state means of each device.
-    both = [key for key in mean_p if key in mean_ap]
     tmr = np.array([math.exp(mean_ap[key] - mean_p[key]) - 1 for key in both])
     tmr_mean = float(tmr.mean())
     tmr_variance = float(tmr.var(ddof=1)) if tmr.size > 1 else math.nan

@@ -21,7 +21,7 @@ from devices.card import PBitParams
 from devices.fit._optimize import covariance_from_hessian, minimize
 from devices.fit.report import THREE_SIGMA_COVERAGE, Estimate, FileFit
 
-__all__ = ["fit_switching"]
+__all__ = ["fit_switching", "aggregate_switching", "voltage_sweep_width_s"]
 
 _NS = 1e-9
 
@@ -48,7 +48,75 @@ def _initial_thresholds(voltage, width, n, k, device_index, n_devices):
         if p.size > 2 and p.max() > 0.9 and p.min() < 0.1:
             spreads.append((np.interp(0.9, np.maximum.accumulate(p) + 1e-9 * np.arange(p.size), v)
                             - np.interp(0.1, np.maximum.accumulate(p) + 1e-9 * np.arange(p.size), v)) / 2.563)
-    return starts, (float(np.median(spreads)) if spreads else 0.3)
+    spread = float(np.median(spreads)) if spreads else 0.3
+    return starts, (spread if math.isfinite(spread) and spread > 1e-3 else 0.3)
+
+
+def _codes(values: np.ndarray) -> tuple[np.ndarray, list]:
+    """Integer codes of the (hashable) values in order of first appearance, and the distinct values."""
+    lookup: dict = {}
+    codes = np.fromiter((lookup.setdefault(value, len(lookup)) for value in values), dtype=np.int64,
+                        count=values.size)
+    return codes, list(lookup)
+
+
+def aggregate_switching(table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Sum the counts of rows that share device, array, voltage and pulse width.
+
+    The binomial likelihood of the fit depends on the counts only through these sums (a sum of binomial counts
+    with one probability is binomial), so a file with one row per trial block (millions of rows) fits as fast
+    as its aggregate. Rows come out sorted by device, array, width and voltage.
+
+    Args:
+        table: columns device_id, array_id, voltage_V, pulse_width_s, n_trials, n_switched (any number of rows).
+
+    Returns:
+        The same columns, one row per distinct (device_id, array_id, voltage_V, pulse_width_s).
+    """
+    device_codes, device_names = _codes(table["device_id"])
+    array_codes, array_names = _codes(table["array_id"])
+    order = np.lexsort((table["voltage_V"], table["pulse_width_s"], array_codes, device_codes))
+    keys = (device_codes[order], array_codes[order], table["pulse_width_s"][order], table["voltage_V"][order])
+    starts = np.flatnonzero(np.concatenate([[True], np.any([key[1:] != key[:-1] for key in keys], axis=0)]))
+    first = order[starts]
+    return {
+        "device_id": np.asarray(device_names, dtype=object)[device_codes[first]],
+        "array_id": np.asarray(array_names, dtype=object)[array_codes[first]],
+        "voltage_V": table["voltage_V"][first],
+        "pulse_width_s": table["pulse_width_s"][first],
+        "n_trials": np.add.reduceat(table["n_trials"][order], starts),
+        "n_switched": np.add.reduceat(table["n_switched"][order], starts),
+    }
+
+
+def voltage_sweep_width_s(table: dict[str, np.ndarray]) -> float | None:
+    """The pulse width of the voltage sweep: the width with five or more distinct voltages (the one with the
+    most trials if several have); None when the data hold no voltage sweep."""
+    best, best_trials = None, -1
+    for width in np.unique(table["pulse_width_s"]):
+        at_width = table["pulse_width_s"] == width
+        trials = int(table["n_trials"][at_width].sum())
+        if np.unique(table["voltage_V"][at_width]).size >= 5 and trials > best_trials:
+            best, best_trials = float(width), trials
+    return best
+
+
+def _check_identifiable(table: dict[str, np.ndarray], file: str) -> None:
+    """Refuse data that cannot determine the thresholds, naming what to add."""
+    from devices.io import DataError
+
+    if np.unique(table["voltage_V"]).size < 3:
+        raise DataError(file, f"the switching data hold {np.unique(table['voltage_V']).size} distinct voltage(s); "
+                              "fitting the threshold and its spread needs a voltage sweep of at least 3 voltages "
+                              "around the 50 % point", column="voltage_V")
+    for device in np.unique(table["device_id"]):
+        mine = table["device_id"] == device
+        switched, trials = int(table["n_switched"][mine].sum()), int(table["n_trials"][mine].sum())
+        if switched == 0 or switched == trials:
+            state = "never switched" if switched == 0 else "switched on every pulse"
+            raise DataError(file, f"device {device!r} {state} in its {trials} trials, so its threshold is not "
+                                  "determined; extend its voltage sweep across its 50 % point or drop the device",
+                            column="n_switched")
 
 
 def fit_switching(table: dict[str, np.ndarray], base: PBitParams, *, file: str = "switching.csv") -> FileFit:
@@ -60,8 +128,15 @@ def fit_switching(table: dict[str, np.ndarray], base: PBitParams, *, file: str =
         file: name used in the report.
 
     Returns:
-        Estimates keyed ``p_bit.<field>`` plus ``details['devices']`` (each device's v50 and its error).
+        Estimates keyed ``p_bit.<field>`` plus ``details['devices']`` (each device's v50 and its error) and
+        ``details['voltage_sweep_width_s']`` (see :func:`voltage_sweep_width_s`).
+
+    Raises:
+        devices.DataError: the data cannot determine the thresholds (fewer than 3 voltages, a device that never
+            or always switches).
     """
+    table = aggregate_switching(table)
+    _check_identifiable(table, file)
     device_ids, device_index = np.unique(table["device_id"], return_inverse=True)
     n_devices = device_ids.size
     voltage = table["voltage_V"]
@@ -131,6 +206,14 @@ def fit_switching(table: dict[str, np.ndarray], base: PBitParams, *, file: str =
     population = _population(x[:n_devices], covariance[:n_devices, :n_devices])
     estimates["p_bit.v50_V"] = population["mean"]
     estimates["p_bit.sigma_v50_device_V"] = population["spread"]
+    unusable = [name for name, e in estimates.items() if not math.isfinite(e.value) or
+                (name != "p_bit.precession_slope_per_V" and e.value <= 0)]
+    if unusable:
+        from devices.io import DataError
+
+        raise DataError(file, f"the fit did not converge to a usable value of {', '.join(unusable)}: the switching "
+                              "data do not determine them; add voltage points around each device's 50 % point "
+                              "(and a pulse-width sweep for the timing)")
 
     fitted = probabilities(torch.tensor(x)).detach().numpy()
     goodness = _binomial_goodness(n, k, fitted, n_parameters=x.size)
@@ -143,6 +226,8 @@ def fit_switching(table: dict[str, np.ndarray], base: PBitParams, *, file: str =
                     for i, d in enumerate(device_ids)},
         "kept_from_base": not_fitted,
         "reference_voltage_V": reference,
+        "voltage_sweep_width_s": voltage_sweep_width_s(table),
+        "n_aggregated_points": int(n.size),
     }
     return FileFit(file=file, method="binomial maximum likelihood; per-device thresholds; normal-normal population",
                    estimates=estimates, goodness=goodness, details=details)

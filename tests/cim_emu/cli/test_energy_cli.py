@@ -113,6 +113,7 @@ def test_card_option(capsys):
     pytest.importorskip("devices")
     report = _bench_json(capsys, "--card", "default")
     assert report["card"] == "default"
-    # The fitted card's larger R_P lowers the Joule heating a little.
+    # The fitted card's larger R_P lowers the Joule heating a little, and its operating point (the median
+    # device's 50 % voltage at 700 ps, 1.485 V instead of 1.5 V) lowers the V^2 terms by 2 %.
     assert report["in_situ"]["energy_pJ_per_bit"] < 0.089
-    assert report["in_situ"]["energy_pJ_per_bit"] == pytest.approx(0.089, rel=0.02)
+    assert report["in_situ"]["energy_pJ_per_bit"] == pytest.approx(0.089 * (1.485 / 1.5) ** 2, rel=0.02)

@@ -164,7 +164,7 @@ def test_wheel_ships_the_calibration_data_and_default_card(tmp_path):
     import sys
     import zipfile
 
-    root = pathlib.Path(__file__).resolve().parents[2]
+    root = pathlib.Path(__file__).resolve().parents[3]
     subprocess.run([sys.executable, "-m", "pip", "wheel", str(root), "--no-deps", "--no-build-isolation", "-q",
                     "-w", str(tmp_path)], check=True, capture_output=True)
     (wheel,) = tmp_path.glob("cim_emu-*.whl")
