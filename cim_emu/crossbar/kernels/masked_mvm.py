@@ -45,17 +45,24 @@ class MaskBackend(enum.Enum):
     ``NUMBA``: fused CPU kernel over the Philox stream, threads over rows (the CPU default).
     ``TORCH_PHILOX``: the identical Philox stream in torch integer ops, any device (reference; slow).
     ``TORCH``: masks from the device's native torch generator (``torch.rand``), chunk by chunk (the CUDA
-    default); reproducible per seed on one device, but a different stream from the Philox backends.
+    default without triton); reproducible per seed on one device, but a different stream from the Philox backends.
+    ``TRITON``: fused Triton kernel over the Philox stream (the CUDA default with triton installed;
+    :mod:`cim_emu.crossbar.kernels.triton`).
     """
 
     NUMBA = "numba"
     TORCH_PHILOX = "torch-philox"
     TORCH = "torch"
+    TRITON = "triton"
 
 
 def default_backend(device: torch.device) -> MaskBackend:
-    """NUMBA on CPU, TORCH elsewhere."""
-    return MaskBackend.NUMBA if torch.device(device).type == "cpu" else MaskBackend.TORCH
+    """NUMBA on CPU; TRITON on CUDA with triton installed (else TORCH, after a one-time warning); TORCH elsewhere."""
+    if torch.device(device).type == "cpu":
+        return MaskBackend.NUMBA
+    from cim_emu.crossbar.kernels.triton import use_triton
+
+    return MaskBackend.TRITON if use_triton(device) else MaskBackend.TORCH
 
 
 def keep_thresholds(keep_probabilities: torch.Tensor) -> torch.Tensor:
@@ -275,6 +282,10 @@ def keep_masks(thresholds: torch.Tensor, seed: int, n_rows: int, *,
     if backend is MaskBackend.NUMBA and thresholds.device.type != "cpu":
         raise ValueError("backend: NUMBA runs on CPU tensors; use MaskBackend.TORCH_PHILOX for the same stream "
                          "on another device")
+    if backend is MaskBackend.TRITON:
+        from cim_emu.crossbar.kernels.triton import keep_masks_triton
+
+        return keep_masks_triton(thresholds, int(seed), n_rows)
     return torch.cat([mask for _, mask in _mask_chunks(backend, thresholds, seed, n_rows)])
 
 
@@ -393,4 +404,9 @@ def masked_mvm(inputs: torch.Tensor, weights: torch.Tensor, thresholds: torch.Te
                          f"{inputs.device}")
     block_rows = inputs.shape[1] if block_rows is None else int(block_rows)
     block_rows = max(1, min(block_rows, max(1, inputs.shape[1])))
+    if backend is MaskBackend.TRITON:
+        from cim_emu.crossbar.kernels.triton import masked_mvm_triton
+
+        return masked_mvm_triton(inputs, weights, thresholds, seed=int(seed), n_samples=n_samples,
+                                 block_rows=block_rows)
     return _MaskedMVM.apply(inputs, weights, thresholds, int(seed), n_samples, block_rows, backend)

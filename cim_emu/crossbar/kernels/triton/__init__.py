@@ -25,8 +25,8 @@ import warnings
 
 import torch
 
-__all__ = ["column_normals_triton", "keep_masks_triton", "masked_mvm_triton", "noisy_column_readout_triton",
-           "philox_words", "triton_available", "use_triton"]
+__all__ = ["column_normals_triton", "cuda_tile_backend", "keep_masks_triton", "masked_mvm_triton",
+           "noisy_column_readout_triton", "philox_words", "register_cuda_backend", "triton_available", "use_triton"]
 
 _LAZY = {
     "masked_mvm_triton": "masked_mvm",
@@ -64,6 +64,26 @@ def use_triton(device: torch.device | str) -> bool:
         return True
     _warn_fallback()
     return False
+
+
+def cuda_tile_backend(dtype: torch.dtype):
+    """The tile backend for CUDA tensors of ``dtype`` (the factory of :func:`register_cuda_backend`).
+
+    Returns a :class:`~cim_emu.crossbar.kernels.triton.backend.TritonTileBackend` when triton is installed;
+    otherwise warns once and returns None, so tiles take the generic torch backend.
+    """
+    if not use_triton("cuda"):
+        return None
+    from cim_emu.crossbar.kernels.triton.backend import TritonTileBackend
+
+    return TritonTileBackend("float" if dtype == torch.float64 else "bfloat16")
+
+
+def register_cuda_backend() -> None:
+    """Make CUDA tiles read out through the Triton kernel (dispatch's backend registry for ``"cuda"``)."""
+    from cim_emu.crossbar.kernels import dispatch
+
+    dispatch.register_backend("cuda", cuda_tile_backend)
 
 
 def __getattr__(name: str):

@@ -23,7 +23,7 @@ import torch
 import triton
 import triton.language as tl
 
-from cim_emu.crossbar.kernels.triton.philox import philox4x32
+from cim_emu.crossbar.kernels.triton.philox import check_device, philox4x32
 
 __all__ = ["column_normals_triton", "noisy_column_readout_triton"]
 
@@ -157,6 +157,7 @@ def column_normals_triton(seed: int, n_blocks: int, n_rows: int, n_columns: int,
         (n_blocks, n_rows, n_columns) float64, equal (to ~1e-13) to ``column_normals`` of the CPU kernel.
     """
     seed = _check_seed(seed)
+    check_device(device, "column_normals_triton")
     out = torch.empty((n_blocks, n_rows, n_columns), dtype=torch.float64, device=device)
     if out.numel():
         grid = (triton.cdiv(n_rows, _BLOCK_ROWS), triton.cdiv(n_columns, _CHUNK), n_blocks)
@@ -189,6 +190,7 @@ def noisy_column_readout_triton(currents: torch.Tensor, variance: torch.Tensor, 
         raise ValueError(f"variance: expected float32, float64 or bfloat16, got {variance.dtype}")
     if currents.device != variance.device:
         raise ValueError(f"currents and variance must share a device, got {currents.device} and {variance.device}")
+    check_device(currents.device, "noisy_column_readout_triton")
     if (currents.dim() != 3 or variance.dim() != 3 or variance.shape[0] != currents.shape[0]
             or variance.shape[2] != currents.shape[2] or variance.shape[1] < 1
             or currents.shape[1] % variance.shape[1]):

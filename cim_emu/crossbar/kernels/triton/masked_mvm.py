@@ -24,7 +24,7 @@ import torch
 import triton
 import triton.language as tl
 
-from cim_emu.crossbar.kernels.triton.philox import philox4x32
+from cim_emu.crossbar.kernels.triton.philox import check_device, philox4x32
 
 __all__ = ["keep_masks_triton", "masked_mvm_triton"]
 
@@ -231,6 +231,7 @@ def keep_masks_triton(thresholds: torch.Tensor, seed: int, n_rows: int) -> torch
         n_rows: rows (input rows x samples, sample-major) to make.
     """
     _check(thresholds=thresholds, seed=seed)
+    check_device(thresholds.device, "keep_masks_triton")
     thresholds = thresholds.contiguous()
     n_outputs, n_inputs = thresholds.shape
     out = torch.empty((n_rows, n_outputs, n_inputs), dtype=torch.int8, device=thresholds.device)
@@ -331,6 +332,7 @@ def masked_mvm_triton(inputs: torch.Tensor, weights: torch.Tensor, thresholds: t
     if len({inputs.device, weights.device, thresholds.device}) != 1:
         raise ValueError(f"masked_mvm_triton: inputs, weights and thresholds must share a device, got "
                          f"{inputs.device}, {weights.device} and {thresholds.device}")
+    check_device(inputs.device, "masked_mvm_triton")
     block_rows = inputs.shape[1] if block_rows is None else int(block_rows)
     block_rows = max(1, min(block_rows, max(1, inputs.shape[1])))
     return _TritonMaskedMVM.apply(inputs, weights, thresholds, seed, n_samples, block_rows)

@@ -26,7 +26,7 @@ from devices.rng.philox import (
     PHILOX_WEYL_1,
 )
 
-__all__ = ["philox4x32", "philox_words"]
+__all__ = ["check_device", "philox4x32", "philox_words"]
 
 # The Random123 constants of devices.rng.philox, as Triton compile-time constants.
 _MULTIPLIER_0: tl.constexpr = tl.constexpr(PHILOX_MULTIPLIER_0)
@@ -49,6 +49,22 @@ def philox4x32(c0, c1, c2, c3, k0, k1):
         k0 = k0 + _WEYL_0
         k1 = k1 + _WEYL_1
     return c0, c1, c2, c3
+
+
+# Triton decides at decoration time: under TRITON_INTERPRET=1 kernels are interpreted (numpy, any device).
+INTERPRETED = not isinstance(philox4x32, triton.runtime.JITFunction)
+
+
+def check_device(device: torch.device, what: str) -> None:
+    """Refuse tensors these kernels cannot run on: CUDA ones always run, CPU ones under the interpreter.
+
+    Raises:
+        ValueError: naming ``what`` and the two ways to run it.
+    """
+    if torch.device(device).type != "cuda" and not INTERPRETED:
+        raise ValueError(f"{what}: the Triton kernels run on CUDA tensors, got {torch.device(device)}; use the CPU "
+                         "kernels (cim_emu.crossbar.kernels), or set TRITON_INTERPRET=1 before triton compiles "
+                         "anything to run them on the CPU (slow; for tests)")
 
 
 @triton.jit(do_not_specialize=["key_0", "key_1"])
@@ -84,6 +100,7 @@ def philox_words(counter: torch.Tensor, key: tuple[int, int]) -> torch.Tensor:
     key_0, key_1 = (int(word) for word in key)
     if not (0 <= key_0 <= MASK_32 and 0 <= key_1 <= MASK_32):
         raise ValueError(f"key: expected two words in [0, 2^32), got {key!r}")
+    check_device(counter.device, "philox_words")
     counter = counter.contiguous()
     out = torch.empty_like(counter)
     n_counters = counter.shape[1]

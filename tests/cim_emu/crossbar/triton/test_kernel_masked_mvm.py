@@ -84,6 +84,17 @@ def test_gradient_is_that_of_the_masked_product(device):
     assert torch.allclose(w.grad, w_dense.grad, rtol=0, atol=1e-12)
 
 
+def test_the_public_masked_mvm_dispatches_to_the_triton_backend(device):
+    # MaskBackend.TRITON through cim_emu's masked_mvm / keep_masks: what CUDA tensors get by default.
+    inputs, weights, thresholds = _problem(6, 10, 2, torch.float64)
+    arguments = (inputs.to(device), weights.to(device), thresholds.to(device))
+    got = masked_mvm(*arguments, seed=31, n_samples=3, block_rows=4, backend=MaskBackend.TRITON)
+    expected = masked_mvm(inputs, weights, thresholds, seed=31, n_samples=3, block_rows=4, backend=MaskBackend.NUMBA)
+    assert torch.allclose(got.cpu(), expected, rtol=0, atol=1e-12)
+    masks = keep_masks(thresholds.to(device), 31, 6, backend=MaskBackend.TRITON)
+    assert torch.equal(masks.cpu(), keep_masks(thresholds, 31, 6))
+
+
 def test_same_seed_same_result_new_seed_new_masks(device):
     inputs, weights, thresholds = _problem(9, 13, 2, torch.float32)
     arguments = (inputs.to(device), weights.to(device), thresholds.to(device))

@@ -43,3 +43,15 @@ def test_philox_words_rejects_bad_counters_and_keys(device):
         philox_words(torch.full((4, 2), 2**32, dtype=torch.int64, device=device), (0, 0))
     with pytest.raises(ValueError, match="key"):
         philox_words(torch.zeros((4, 2), dtype=torch.int64, device=device), (2**32, 0))
+
+
+def test_cpu_tensors_outside_the_interpreter_are_refused_with_the_fix(monkeypatch):
+    import cim_emu.crossbar.kernels.triton.philox as philox_module
+
+    monkeypatch.setattr(philox_module, "INTERPRETED", False)
+    with pytest.raises(ValueError, match="TRITON_INTERPRET=1"):
+        philox_words(torch.zeros((4, 2), dtype=torch.int64), (0, 0))
+    from cim_emu.crossbar.kernels.triton import masked_mvm_triton
+
+    with pytest.raises(ValueError, match="CUDA tensors"):
+        masked_mvm_triton(torch.zeros((1, 4)), torch.zeros((2, 4)), torch.zeros((2, 4), dtype=torch.int32), seed=1)
