@@ -20,6 +20,7 @@ import math
 
 import torch
 
+from devices import laws
 from devices._tensor import require_generator
 from devices.card import DataBitParams
 
@@ -29,15 +30,15 @@ __all__ = ["tmr_at_bias", "resistance_parallel_ohm", "conductance_levels", "Devi
 
 
 def tmr_at_bias(params: DataBitParams, bias_V):
-    """TMR (fraction) at a bias voltage; float in, float out; tensor in, tensor out."""
-    if isinstance(bias_V, torch.Tensor):
-        return params.tmr0 / (1 + (bias_V / params.tmr_half_bias_V) ** 2)
-    return params.tmr0 / (1 + (float(bias_V) / params.tmr_half_bias_V) ** 2)
+    """TMR (fraction) at a bias voltage (:func:`devices.laws.tmr_at_bias_V`); float in, float out; tensor in,
+    tensor out."""
+    bias = bias_V if isinstance(bias_V, torch.Tensor) else float(bias_V)
+    return laws.tmr_at_bias_V(params.tmr0, params.tmr_half_bias_V, bias)
 
 
 def resistance_parallel_ohm(params: DataBitParams) -> float:
-    """Median parallel-state resistance R_P = RA / area (ohm)."""
-    return params.resistance_area_ohm_m2 / params.area_m2
+    """Median parallel-state resistance R_P = RA / area (ohm) (:func:`devices.laws.parallel_resistance_ohm`)."""
+    return laws.parallel_resistance_ohm(params.resistance_area_ohm_m2, params.area_m2)
 
 
 def conductance_levels(params: DataBitParams, read_voltage_V: float | None = None) -> tuple[float, float]:

@@ -24,6 +24,8 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
+from devices import laws  # torch-free: the junction laws shared with the device models
+
 __all__ = [
     "VACUUM_PERMITTIVITY_F_PER_M",
     "MTJElectrical",
@@ -142,13 +144,13 @@ class MTJElectrical:
 
     @property
     def area_m2(self) -> float:
-        """Pillar cross-section, pi d^2 / 4."""
-        return math.pi * self.diameter_m**2 / 4.0
+        """Pillar cross-section, pi (d / 2)^2 (the devices law, :func:`devices.laws.pillar_area_m2`)."""
+        return laws.pillar_area_m2(self.diameter_m)
 
     @property
     def parallel_resistance_ohm(self) -> float:
-        """R_P = RA / area (ohm)."""
-        return self.resistance_area_ohm_m2 / self.area_m2
+        """R_P = RA / area (ohm) (the devices law, :func:`devices.laws.parallel_resistance_ohm`)."""
+        return laws.parallel_resistance_ohm(self.resistance_area_ohm_m2, self.area_m2)
 
     @property
     def tmr_at_read(self) -> float:
@@ -156,8 +158,8 @@ class MTJElectrical:
         return self.tmr_at(self.read_voltage_V)
 
     def tmr_at(self, bias_V: float) -> float:
-        """TMR at a bias voltage (fraction): TMR0 / (1 + (V / V_h)^2)."""
-        return self.tmr_low_bias / (1.0 + (bias_V / self.tmr_half_bias_V) ** 2)
+        """TMR at a bias voltage (fraction): TMR0 / (1 + (V / V_h)^2) (the devices law, ``devices.laws``)."""
+        return laws.tmr_at_bias_V(self.tmr_low_bias, self.tmr_half_bias_V, bias_V)
 
     def mean_conductance_S(self, bias_V: float) -> float:
         """Conductance averaged over the P and AP states (a p-bit at P = 0.5 spends half its time in each)."""
