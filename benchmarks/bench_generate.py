@@ -26,9 +26,9 @@ import time
 import torch
 
 from cim_emu import track_ops
+from cim_emu.experiments.generation import GenerationConfig, run_generation
 from diffusion import (
     GaussianIncrements,
-    GenerationConfig,
     InSituNoiseConfig,
     InSituNoiseHead,
     Method,
@@ -39,7 +39,6 @@ from diffusion import (
     load_schedule,
     load_score_network,
     multi_seed_checks,
-    run_generation,
     sample_latents,
 )
 

@@ -45,12 +45,17 @@ def save_numpy(path: str | os.PathLike, array: Any) -> pathlib.Path:
 
 
 def save_figure(path: str | os.PathLike, figure: Any, *, dpi: int = 150) -> pathlib.Path:
-    """Save a matplotlib figure as PNG and close it; returns the path."""
-    import matplotlib.pyplot as plt
+    """Save a matplotlib figure as PNG; returns the path.
+
+    A ``matplotlib.figure.Figure`` built directly (as :mod:`diffusion.plots` does) needs no closing; a
+    pyplot-managed figure is released from pyplot's registry, without importing pyplot where nobody did.
+    """
+    import sys
 
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(figure)
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close(figure)
     with atomic_write(path, "wb") as handle:
         handle.write(buffer.getvalue())
     return pathlib.Path(path)

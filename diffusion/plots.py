@@ -1,7 +1,8 @@
 """Figures of the generation run: image grids, the UMAP map (Fig. 24 analogue), calibration curves.
 
-Plotting only: every function takes finished numbers and returns a matplotlib figure (Agg backend);
-saving is :func:`diffusion.io.save_figure`'s job.
+Plotting only: every function takes finished numbers and returns a ``matplotlib.figure.Figure`` built
+directly (no pyplot, no backend switch: library code leaves matplotlib's global state alone); saving is
+:func:`diffusion.io.save_figure`'s job.
 """
 
 from __future__ import annotations
@@ -13,13 +14,10 @@ import numpy as np
 __all__ = ["image_grid_figure", "umap_figure", "calibration_figure"]
 
 
-def _pyplot():
-    import matplotlib
+def _figure(**kwargs):
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return Figure(**kwargs)
 
 
 def image_grid_figure(images, *, n_columns: int = 16, title: str | None = None):
@@ -37,8 +35,8 @@ def image_grid_figure(images, *, n_columns: int = 16, title: str | None = None):
     for index, image in enumerate(array):
         row, column = divmod(index, n_columns)
         canvas[1 + row * 9 : 9 + row * 9, 1 + column * 9 : 9 + column * 9] = 1.0 - image
-    plt = _pyplot()
-    figure, axes = plt.subplots(figsize=(n_columns * 0.4, n_rows * 0.4 + (0.4 if title else 0.0)))
+    figure = _figure(figsize=(n_columns * 0.4, n_rows * 0.4 + (0.4 if title else 0.0)))
+    axes = figure.subplots()
     axes.imshow(canvas, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
     axes.set_axis_off()
     if title:
@@ -53,12 +51,13 @@ def umap_figure(embeddings: dict[str, np.ndarray], labels: dict[str, np.ndarray]
         embeddings: ``{"real": (n, 2), name: (n_i, 2), ...}`` from :func:`diffusion.embedding.umap_embedding`.
         labels: optional predicted classes per set (colours); without them every set is one colour.
     """
-    plt = _pyplot()
+    from matplotlib import colormaps
+
     names = list(embeddings)
-    figure, axes = plt.subplots(1, len(names), figsize=(4.0 * len(names), 4.0), sharex=True, sharey=True)
-    axes = np.atleast_1d(axes)
+    figure = _figure(figsize=(4.0 * len(names), 4.0))
+    axes = np.atleast_1d(figure.subplots(1, len(names), sharex=True, sharey=True))
     real = embeddings["real"]
-    colour_map = plt.get_cmap("tab10")
+    colour_map = colormaps["tab10"]
     for axis, name in zip(axes, names, strict=True):
         if name != "real":
             # The real map in grey behind every generated set shows what it covers and what it misses.
@@ -84,8 +83,8 @@ def calibration_figure(times: np.ndarray, series: dict[str, np.ndarray], *, tole
         series: method name -> (n,) variance ratios.
         tolerance: half-width of the acceptance band drawn around 1.
     """
-    plt = _pyplot()
-    figure, axis = plt.subplots(figsize=(5.5, 3.5))
+    figure = _figure(figsize=(5.5, 3.5))
+    axis = figure.subplots()
     axis.axhspan(1.0 - tolerance, 1.0 + tolerance, color="0.9", label=f"1 +- {tolerance:g}")
     axis.axhline(1.0, color="0.5", linewidth=0.8)
     for index, (name, ratios) in enumerate(series.items()):

@@ -1,8 +1,9 @@
 """Reverse-time Euler-Maruyama sampling of the latent VP SDE with a pluggable noise source.
 
-The loop lives here; the step itself is :func:`diffusion.schedule.euler_maruyama_step` (a pure
-kernel). Each step asks the drift network for eps_hat(x, t) and the noise source for an increment
-of variance g(t)^2 dt; the sources are
+Step and loop apart, as in diffusers and torchsde: :func:`reverse_step` is one sampler step (ask the
+drift network for eps_hat(x, t) and the noise source for an increment of variance g(t)^2 dt, then
+apply the pure kernel :func:`diffusion.schedule.euler_maruyama_step`); :func:`sample_latents` is the
+loop; :func:`sample` is the library call, latents decoded to images. The sources are
 
 * :class:`GaussianIncrements` -- software ``torch.randn`` (reference, no hardware);
 * :class:`TRNGIncrements` -- ex situ: sums of simulated p-bit TRNG bits, generated, sampled and
@@ -32,7 +33,10 @@ __all__ = [
     "TRNGIncrements",
     "NoIncrements",
     "SamplerGenerators",
+    "reverse_step",
+    "denoise",
     "sample_latents",
+    "sample",
 ]
 
 
@@ -139,6 +143,45 @@ class SamplerGenerators:
 StepCallback = Callable[[int, float, torch.Tensor], None]
 
 
+def reverse_step(
+    network: DriftNetwork,
+    noise: NoiseSource,
+    schedule: VPSchedule,
+    x: torch.Tensor,
+    *,
+    t: float,
+    dt: float,
+    step_std: float,
+    generators: SamplerGenerators,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One reverse Euler-Maruyama step from time ``t`` to ``t - dt``.
+
+    Args:
+        network: the drift network (eps-prediction); draws its read noise from ``generators.network``.
+        noise: the increment source; draws from ``generators.noise``.
+        schedule: the SDE.
+        x: (n, latent_dim) states at ``t``.
+        t: diffusion time at the start of the step.
+        dt: step length (> 0).
+        step_std: the required increment standard deviation sqrt(g(t)^2 dt).
+        generators: the run's random streams.
+
+    Returns:
+        (x at t - dt, the increment used), both (n, latent_dim).
+    """
+    noise_prediction = network(x, torch.full((x.shape[0],), t, device=x.device), generator=generators.network)
+    increment = noise.increment(x.shape[0], step_std, generator=generators.noise)
+    return euler_maruyama_step(x, noise_prediction, increment, t=t, dt=dt, schedule=schedule), increment
+
+
+def denoise(network: DriftNetwork, schedule: VPSchedule, x: torch.Tensor, *, t: float,
+            generator: torch.Generator) -> torch.Tensor:
+    """Tweedie's denoising x_0 = (x - sigma(t) eps_hat(x, t)) / alpha(t) of states ``x`` (n, latent_dim) at ``t``."""
+    noise_prediction = network(x, torch.full((x.shape[0],), t, device=x.device), generator=generator)
+    t_tensor = torch.tensor(t, dtype=torch.float64)
+    return (x - float(schedule.sigma(t_tensor)) * noise_prediction) / float(schedule.alpha(t_tensor))
+
+
 @torch.no_grad()
 def sample_latents(
     network: DriftNetwork,
@@ -150,7 +193,7 @@ def sample_latents(
     on_step: StepCallback | None = None,
     denoise_final: bool = True,
 ) -> torch.Tensor:
-    """Integrate the reverse SDE from x_1 ~ N(0, I) to t_min with Euler-Maruyama.
+    """Integrate the reverse SDE from x_1 ~ N(0, I) to t_min with Euler-Maruyama (the loop).
 
     Args:
         network: the drift network (eps-prediction), already programmed onto its tiles.
@@ -174,15 +217,36 @@ def sample_latents(
     step_sizes = schedule.step_sizes().tolist()
     step_stds = schedule.required_noise_std().tolist()
     for index in range(schedule.n_steps):
-        t = times[index]
-        t_column = torch.full((n_samples,), t, device=device)
-        noise_prediction = network(x, t_column, generator=generators.network)
-        increment = noise.increment(n_samples, step_stds[index], generator=generators.noise)
-        x = euler_maruyama_step(x, noise_prediction, increment, t=t, dt=step_sizes[index], schedule=schedule)
+        x, increment = reverse_step(network, noise, schedule, x, t=times[index], dt=step_sizes[index],
+                                    step_std=step_stds[index], generators=generators)
         if on_step is not None:
-            on_step(index, t, increment)
+            on_step(index, times[index], increment)
     if denoise_final:
-        t_end = torch.tensor(times[-1], dtype=torch.float64)
-        noise_prediction = network(x, torch.full((n_samples,), times[-1], device=device), generator=generators.network)
-        x = (x - float(schedule.sigma(t_end)) * noise_prediction) / float(schedule.alpha(t_end))
+        x = denoise(network, schedule, x, t=times[-1], generator=generators.network)
     return x
+
+
+@torch.no_grad()
+def sample(
+    model,
+    noise: NoiseSource,
+    n_images: int,
+    *,
+    generators: SamplerGenerators,
+    on_step: StepCallback | None = None,
+) -> torch.Tensor:
+    """Generate images: the reverse SDE on the model's tiles, then the VAE decoder.
+
+    Args:
+        model: a deployed :class:`diffusion.model.GenerationModel` (``network`` programmed, ``schedule``,
+            ``decode``).
+        noise: the increment source (:func:`diffusion.model.build_noise_source`).
+        n_images: images to generate.
+        generators: the random streams (see :class:`SamplerGenerators`).
+        on_step: optional ``callback(step_index, t, increment)`` after each step.
+
+    Returns:
+        (n_images, 1, 8, 8) images, pixels in [0, 1], on the generators' device.
+    """
+    latents = sample_latents(model.network, noise, model.schedule, n_images, generators=generators, on_step=on_step)
+    return model.decode(latents)

@@ -1,7 +1,7 @@
 """``cim-emu generate``: latent-diffusion digits with the reverse SDE on emulated crossbars.
 
-Thin shell over :func:`diffusion.run_generation`: parses, builds the config, shows progress bars,
-prints a summary table. Writes into ``--out``: ``<method>_images.npy``, ``<method>_grid.png``,
+Thin shell over :func:`cim_emu.experiments.generation.run_generation`: parses, builds the config, shows
+progress bars, prints a summary table. Writes into ``--out``: ``<method>_images.npy``, ``<method>_grid.png``,
 ``real_grid.png``, ``metrics.json``, ``calibration.png``, ``umap.png`` and ``op_counts.json``.
 """
 
@@ -10,6 +10,9 @@ from __future__ import annotations
 import argparse
 
 _METHODS = {"in-situ": ("in-situ",), "ex-situ": ("ex-situ",), "both": ("in-situ", "ex-situ")}
+# GenerationConfig field -> the flag that sets it, so that a rejected value is reported by its flag.
+_FLAGS = {"n_images": "--n", "n_steps": "--steps", "seed": "--seed", "device": "--device",
+          "bits_per_sample": "--bits"}
 
 
 def register(subparsers) -> None:
@@ -39,13 +42,20 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from cim_emu.cli import CommandFailed
     from cim_emu.cli._progress import stage_bars
-    from diffusion import GenerationConfig, Method, run_generation
+    from cim_emu.experiments.generation import GenerationConfig, run_generation
+    from diffusion.model import Method
 
     methods = tuple(Method(name) for name in _METHODS[args.method])
     if args.ablation:
         methods += (Method.NO_NOISE,)
-    config = GenerationConfig(methods=methods, n_images=args.n, n_steps=args.steps, seed=args.seed,
-                              device=args.device, bits_per_sample=args.bits, umap=not args.no_umap)
+    try:
+        config = GenerationConfig(methods=methods, n_images=args.n, n_steps=args.steps, seed=args.seed,
+                                  device=args.device, bits_per_sample=args.bits, umap=not args.no_umap)
+    except ValueError as error:
+        flag = next((flag for field, flag in _FLAGS.items() if field in str(error)), None)
+        if flag is None:
+            raise
+        raise ValueError(f"{flag}: {error}") from None
     with stage_bars() as progress:
         result = run_generation(config, args.out, progress=progress)
     rows = [(name, metrics) for name, metrics in result.references.items()]
