@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 from devices.card import DeviceCard
 from devices.endurance import endurance_cycles
@@ -45,7 +46,11 @@ class DeviceSummary:
 
 
 def summarize(card: DeviceCard) -> DeviceSummary:
-    """Compute the derived figures of ``card`` (median device, card's read voltage and pulse)."""
+    """Compute the derived figures of ``card`` (median device, card's read voltage and pulse).
+
+    A figure the model does not reach at the card's operating point (a 90 % point capped by the precession) is
+    NaN.
+    """
     data, pbit = card.data_bit, card.p_bit
     r_p = resistance_parallel_ohm(data)
     g_p, g_ap = conductance_levels(data)
@@ -54,9 +59,9 @@ def summarize(card: DeviceCard) -> DeviceSummary:
         tmr_low_bias=data.tmr0,
         r_p_median_ohm=r_p,
         r_ap_median_ohm=r_p * (1 + tmr_at_bias(data, data.read_voltage_V)),
-        v50_V=voltage_at_probability(pbit, 0.5),
-        window_10_90_V=window_10_90_V(pbit),
-        first_peak_s=first_peak_width_s(pbit),
+        v50_V=_or_nan(voltage_at_probability, pbit, 0.5),
+        window_10_90_V=_or_nan(window_10_90_V, pbit),
+        first_peak_s=_or_nan(first_peak_width_s, pbit),
         pair_margin_sigma=pair_state_statistics(data).margin_sigma,
         endurance_cycles=endurance_cycles(card.endurance),
         read_voltage_V=data.read_voltage_V,
@@ -71,3 +76,12 @@ def summarize(card: DeviceCard) -> DeviceSummary:
         operating_point=f"{pbit.write_voltage_V:.6g} V, {pbit.pulse_width_s:.6g} s (the card's p_bit.write_voltage_V "
                         "and p_bit.pulse_width_s)",
     )
+
+
+def _or_nan(function, *args) -> float:
+    """A derived figure, or NaN where the card's model does not reach it (e.g. P = 0.9 capped by the precession
+    at the operating width); the CLI prints NaN as null in JSON."""
+    try:
+        return function(*args)
+    except ValueError:
+        return math.nan
