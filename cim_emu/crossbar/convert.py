@@ -40,7 +40,8 @@ from cim_emu.crossbar.layers.pbit import PBitActivation
 from cim_emu.crossbar.mapping import check_weight
 from cim_emu.rng import require_generator
 
-__all__ = ["ConversionReport", "convert", "program", "calibrate", "generator_scope", "crossbar_layers"]
+__all__ = ["ConversionReport", "convert", "program", "calibrate", "generator_scope", "crossbar_layers",
+           "attach_generator_scope"]
 
 _SCOPE: contextvars.ContextVar[torch.Generator | None] = contextvars.ContextVar("cim_emu_generator_scope",
                                                                                default=None)
@@ -74,6 +75,14 @@ def _attach_hook(module: nn.Module) -> None:
     if not getattr(module, "_cim_emu_scope_hook", False):
         module.register_forward_pre_hook(_inject_generator, with_kwargs=True)
         module._cim_emu_scope_hook = True
+
+
+def attach_generator_scope(model: nn.Module) -> nn.Module:
+    """Let every crossbar layer and ``PBitActivation`` of ``model`` take its generator from
+    :func:`generator_scope` (``convert`` does this for the models it returns); returns ``model``."""
+    for _, module in crossbar_layers(model):
+        _attach_hook(module)
+    return model
 
 
 @dataclasses.dataclass(frozen=True)
