@@ -36,8 +36,37 @@ def describe_fields(obj: Any) -> list[str]:
     return sorted(field.name for field in dataclasses.fields(obj) if field.init)
 
 
+def _dataclass_options(annotation: Any) -> list[type]:
+    """The dataclass types an annotation admits (``FirstOrderIRDrop | None`` -> [FirstOrderIRDrop])."""
+    candidates = typing.get_args(annotation) if _is_union(annotation) else (annotation,)
+    return [candidate for candidate in candidates
+            if isinstance(candidate, type) and dataclasses.is_dataclass(candidate)]
+
+
+def _is_union(annotation: Any) -> bool:
+    return typing.get_origin(annotation) is typing.Union or (
+        hasattr(types, "UnionType") and isinstance(annotation, types.UnionType))
+
+
+def _child(current: Any, name: str, annotation: Any, where: str) -> Any:
+    """The object below ``current.name`` to descend into: its value, or a default instance where the field is
+    None and admits exactly one dataclass (``crossbar.ir_drop.wire_resistance_per_cell_ohm`` switches IR drop
+    on with that resistance)."""
+    value = getattr(current, name)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return value
+    options = _dataclass_options(annotation)
+    if value is None and len(options) == 1:
+        return options[0]()
+    raise ValueError(f"{where}: {name!r} is a value, not a section; remove what follows it")
+
+
 def field_annotation(obj: Any, path: tuple[str, ...], where: str) -> Any:
     """The annotated type of the field at ``path`` below the dataclass instance ``obj``.
+
+    A dataclass's init fields are addressed by name; a read-only property with a return annotation (the flat
+    names that a configuration keeps for compatibility, e.g. ``CrossbarConfig.adc_bits`` for ``adc.bits``)
+    can end a path when the class's constructor takes it as a keyword.
 
     Raises:
         ValueError: naming ``where`` and the known fields, when a name on the path does not exist or
@@ -45,21 +74,46 @@ def field_annotation(obj: Any, path: tuple[str, ...], where: str) -> Any:
     """
     current = obj
     for depth, name in enumerate(path):
-        if not dataclasses.is_dataclass(current) or isinstance(current, type):
-            done = ".".join(path[:depth])
-            raise ValueError(f"{where}: {done!r} is a value, not a section; remove '.{'.'.join(path[depth:])}'")
+        last = depth == len(path) - 1
         fields = {field.name: field for field in dataclasses.fields(current) if field.init}
+        hints = _type_hints(type(current))
         if name not in fields:
+            prop = getattr(type(current), name, None)
+            if last and isinstance(prop, property) and "return" in _type_hints_of(prop.fget):
+                return _type_hints_of(prop.fget)["return"]
             raise ValueError(f"{where}: unknown field {name!r}; known: {', '.join(sorted(fields))}")
-        annotation = _type_hints(type(current)).get(name, fields[name].type)
-        value = getattr(current, name)
-        if depth == len(path) - 1:
-            if dataclasses.is_dataclass(value) and not isinstance(value, type):
-                raise ValueError(f"{where}: {name!r} is a section; set one of its fields "
-                                 f"({', '.join(describe_fields(value))}) with a dotted name")
+        annotation = hints.get(name, fields[name].type)
+        if last:
             return annotation
-        current = value
+        current = _child(current, name, annotation, where)
     raise ValueError(f"{where}: an empty name")
+
+
+def _type_hints_of(function) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(function)
+    except Exception:
+        return {}
+
+
+def _build_part(value: Any, options: list[type], where: str) -> Any:
+    """A configuration part from its class name (``"PerCellReadNoise"``) or a table of its fields (with
+    ``kind = "<class name>"`` where the field admits several classes)."""
+    names = {option.__name__: option for option in options}
+    if isinstance(value, str):
+        if value not in names:
+            raise ValueError(f"{where}: expected one of {sorted(names)} (or \"none\" where allowed), got {value!r}")
+        return names[value]()
+    if isinstance(value, dict):
+        fields = dict(value)
+        kind = fields.pop("kind", None)
+        if kind is None and len(options) > 1:
+            raise ValueError(f"{where}: name the part with kind = one of {sorted(names)}")
+        part_class = options[0] if kind is None else names.get(kind)
+        if part_class is None:
+            raise ValueError(f"{where}.kind: expected one of {sorted(names)}, got {kind!r}")
+        return apply_overrides(part_class(), fields, where)
+    raise ValueError(f"{where}: expected one of {sorted(names)} or a table of fields, got {value!r}")
 
 
 def _is_none_type(candidate: Any) -> bool:
@@ -74,7 +128,18 @@ def coerce_value(value: Any, annotation: Any, where: str) -> Any:
     from the string ``"none"`` where the annotation allows None.
     """
     origin = typing.get_origin(annotation)
-    if origin is typing.Union or (hasattr(types, "UnionType") and isinstance(annotation, types.UnionType)):
+    options = _dataclass_options(annotation)
+    arguments = typing.get_args(annotation) if _is_union(annotation) else (annotation,)
+    if options and all(_is_none_type(argument) or argument in options for argument in arguments):
+        # A part of a configuration (an ADC, a read-noise model, p_bit of a card): by name or by a table.
+        if value == NONE_WORD and any(map(_is_none_type, arguments)):
+            return None
+        if isinstance(value, (str, dict)):
+            return _build_part(value, options, where)
+        raise ValueError(f"{where}: a section; set one of its fields "
+                         f"({', '.join(sorted(f.name for f in dataclasses.fields(options[0]) if f.init))}) with a "
+                         f"dotted name, or give {' or '.join(repr(o.__name__) for o in options)} or a table")
+    if _is_union(annotation):
         arguments = typing.get_args(annotation)
         if any(_is_none_type(argument) for argument in arguments) and value == NONE_WORD:
             return None
@@ -133,8 +198,9 @@ class _Tree(dict):
 
 
 def _rebuild(obj: Any, tree: _Tree) -> Any:
-    changes = {name: _rebuild(getattr(obj, name), change) if isinstance(change, _Tree) else change
-               for name, change in tree.items()}
+    hints = _type_hints(type(obj))
+    changes = {name: _rebuild(_child(obj, name, hints.get(name), name), change) if isinstance(change, _Tree)
+               else change for name, change in tree.items()}
     return dataclasses.replace(obj, **changes)
 
 

@@ -73,7 +73,7 @@ def test_nested_tables_and_quoted_dotted_keys_mean_the_same_setting():
     (_trng(axes={"card.p_bit.v50_V": ["high"]}), "card.p_bit.v50_V", "expected a number"),
     (_trng(axes={"card.p_bit.v50_V": [math.nan]}), "card.p_bit.v50_V", "NaN"),
     (_trng(axes={"card.p_bit.v50_V": [-1.0]}), "p_bit.v50_V", "must be a finite number > 0"),
-    (_trng(axes={"card.p_bit": [1.0]}), "card.p_bit", "is a section"),
+    (_trng(axes={"card.p_bit": [1.0]}), "card.p_bit", "a section; set one of its fields"),
     (_trng(axes={"crossbar.adc_bits": [4]}), "axes.crossbar.adc_bits", "group one of card, pulse, options"),
     (_trng(axes={"options.n_bits": {"start": 1, "stop": 9}}), "axes.options.n_bits", "missing num"),
     (_trng(axes={"options.n_bits": {"start": 1, "stop": 9, "num": 0}}), "axes.options.n_bits.num", ">= 1"),
@@ -120,6 +120,54 @@ def test_overrides_rebuild_nested_frozen_objects_and_keep_the_base():
     assert both.adc_bits is None and both.adc_range_cells is None  # cross-field check sees both changes at once
 
 
+@dataclasses.dataclass(frozen=True)
+class _Loud:
+    gain: float = 2.0
+
+
+@dataclasses.dataclass(frozen=True)
+class _Quiet:
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class _Wire:
+    ohm: float = 0.1
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, init=False)
+class _Composed:
+    """A configuration made of parts, with one flat name kept for compatibility (like CrossbarConfig)."""
+
+    noise: _Loud | _Quiet | None = None
+    wire: _Wire | None = None
+
+    def __init__(self, *, noise=None, wire=None, wire_ohm=None):
+        object.__setattr__(self, "noise", noise)
+        object.__setattr__(self, "wire", _Wire(wire_ohm) if wire_ohm is not None else wire)
+
+    @property
+    def wire_ohm(self) -> float | None:
+        return None if self.wire is None else self.wire.ohm
+
+
+def test_parts_by_class_name_table_or_dotted_path_and_flat_compatibility_names():
+    base = _Composed()
+    assert apply_overrides(base, {"noise": "_Quiet"}, "c").noise == _Quiet()
+    assert apply_overrides(base, {"noise": {"kind": "_Loud", "gain": 3}}, "c").noise == _Loud(3.0)
+    assert apply_overrides(apply_overrides(base, {"noise": "_Loud"}, "c"), {"noise": "none"}, "c").noise is None
+    # A dotted path through a part that is None switches the part on (its defaults plus the field).
+    assert apply_overrides(base, {"wire.ohm": 0.5}, "c").wire == _Wire(0.5)
+    # A flat name kept as a property is set through the constructor's keyword.
+    assert apply_overrides(base, {"wire_ohm": 0.7}, "c").wire == _Wire(0.7)
+    with pytest.raises(ValueError, match=r"c.noise: name the part with kind = one of \['_Loud', '_Quiet'\]"):
+        apply_overrides(base, {"noise": {"gain": 3.0}}, "c")
+    with pytest.raises(ValueError, match=r"c.noise: expected one of \['_Loud', '_Quiet'\]"):
+        apply_overrides(base, {"noise": "_Silent"}, "c")
+    with pytest.raises(ValueError, match="c.noise.gain: 'noise' is a value, not a section"):
+        apply_overrides(base, {"noise.gain": 1.0}, "c")  # two kinds admit it: the path is ambiguous
+
+
 def test_coercion_is_strict():
     assert coerce_value(3, float, "x") == 3.0 and isinstance(coerce_value(3, float, "x"), float)
     for value, annotation in ((True, int), (True, float), (2.0, int), ("1", float), (math.inf, float)):
@@ -136,3 +184,13 @@ def test_toml_files_report_the_line_and_resolve_card_files_beside_the_spec(tmp_p
     bad.write_text('experiment = "trng"\n[axes]\n"options.n_bits" = = [1, 2]\n')
     with pytest.raises(ValueError, match=r"bad.toml: not valid TOML: .*line 3"):
         load_spec(bad)
+
+
+def test_the_example_specs_in_the_docs_are_valid():
+    import pathlib
+
+    examples = sorted((pathlib.Path(__file__).parents[3] / "docs" / "examples").glob("sweep_*.toml"))
+    assert len(examples) >= 4
+    for path in examples:
+        spec = load_spec(path)
+        assert spec.n_cells >= 2 and spec.axes, path
