@@ -73,7 +73,8 @@ __all__ += [
 ]
 # The crossbar layers load torch and numba: imported on first use, so ``cim-emu --help`` stays fast.
 _LAZY = {
-    "cim_emu.crossbar.config": ("CrossbarConfig", "ReadNoiseModel", "WritePulse"),
+    "cim_emu.crossbar.config": ("CrossbarConfig", "ReadNoiseModel", "WritePulse", "DAC", "ADC", "ColumnReadNoise",
+                                "PerCellReadNoise", "FirstOrderIRDrop"),
     "cim_emu.crossbar.layers.linear": ("CrossbarLinear", "hardware_aware_linear"),
     "cim_emu.crossbar.kernels": ("MaskBackend", "keep_masks", "keep_thresholds", "masked_mvm"),
     "cim_emu.crossbar.layout": ("TileLayout",),
@@ -103,7 +104,8 @@ def __dir__():
 
 
 __all__ += [
-    "CrossbarConfig", "ReadNoiseModel", "WritePulse",
+    "CrossbarConfig", "ReadNoiseModel", "WritePulse", "DAC", "ADC", "ColumnReadNoise", "PerCellReadNoise",
+    "FirstOrderIRDrop",
     "CrossbarLinear", "hardware_aware_linear", "MCDropConnectLinear",
     "CrossbarTile", "ProbabilisticTile", "TileLayout",
     "MaskBackend", "keep_masks", "keep_thresholds", "masked_mvm",

@@ -21,7 +21,7 @@ from cim_emu import CrossbarConfig, ReadNoiseModel, WritePulse
     ("input_range", 0, "input_range"),
     ("array_rows", 0, "array_rows: must be an integer >= 1"),
     ("wire_resistance_per_cell_ohm", -1.0, "wire_resistance_per_cell_ohm"),
-    ("read_noise", 1, "read_noise: must be True or False"),
+    ("read_noise", 1, r"read_noise: expected ColumnReadNoise\(\), PerCellReadNoise\(\) or None"),
     ("read_noise_model", "column", "read_noise_model: must be a ReadNoiseModel"),
 ])
 def test_bad_values_are_rejected_with_the_field_name(field, value, message):
