@@ -25,6 +25,7 @@ from devices._tensor import require_generator
 from devices.card import DeviceCard
 from devices.mtj import apply_read_noise, sample_device_conductances
 from devices.pbit import sample_v50_offsets, switching_probability, trimmed_voltages
+from devices.rng import derived_generator
 
 __all__ = ["WriteMode", "BitstreamResult", "generate_bitstream"]
 
@@ -100,8 +101,7 @@ def generate_bitstream(card: DeviceCard, n_bits: int, *, mode: WriteMode = Write
     state = torch.rand(n_devices, generator=generator, device=device) < 0.5  # toggle mode: unknown start
     # The read path gets its own stream, split off here, so that asking for the conductances (or the read
     # errors being drawn) never changes which pulses switched.
-    read_seed = int(torch.randint(0, 2 ** 62, (1,), generator=generator, device=device))
-    read_generator = torch.Generator(device=device).manual_seed(read_seed)
+    read_generator = derived_generator(generator, device, "generate_bitstream")
     thresholds, always_switch = _lane_thresholds(probabilities)
     misread_parallel, misread_antiparallel = _misread_probabilities(card, levels, reference)
     draw_misreads = bool(max(misread_parallel.max(), misread_antiparallel.max()) > 2.0 ** -_LANE_BITS)

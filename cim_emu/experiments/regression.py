@@ -33,6 +33,7 @@ import devices
 from cim_emu.crossbar.config import CrossbarConfig, WritePulse
 from cim_emu.crossbar.layers.linear import CrossbarLinear
 from cim_emu.crossbar.layers.mc_dropconnect import MCDropConnectLinear
+from cim_emu.rng import SeedStream
 
 NOISE_FLOOR = 0.15
 NOISE_GROWTH = 0.3
@@ -270,10 +271,10 @@ def run_regression(config: RegressionConfig | None = None, *, card: devices.Devi
     config = RegressionConfig() if config is None else config
     card = devices.default_card() if card is None else card
     pulse = WritePulse.for_keep_probability(card, config.keep_probability)
-    # One stream per purpose, split from the root seed.
-    streams = [torch.Generator().manual_seed(seed) for seed in
-               torch.randint(0, 2 ** 62, (8,), generator=torch.Generator().manual_seed(config.seed)).tolist()]
-    data_stream, init_stream, train_stream, program_stream, eval_stream = streams[:5]
+    # One named stream per purpose, split from the root seed.
+    root = SeedStream(config.seed).child("regression")
+    data_stream, init_stream, train_stream, program_stream, eval_stream = (
+        root.child(name).torch_generator("cpu") for name in ("data", "init", "train", "program", "evaluation"))
     train_x, train_y = heteroscedastic_data(config.n_train, generator=data_stream)
     test_x, test_y = heteroscedastic_data(config.n_test, generator=data_stream)
 

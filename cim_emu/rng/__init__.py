@@ -6,12 +6,13 @@ The Philox twins load lazily, as in :mod:`devices.rng` (importing this package l
 """
 
 import devices.rng as _rng
-from devices.rng import SeedStream, as_seed_stream, draw_key, draw_seed, require_generator
+from devices.rng import SeedStream, as_seed_stream, derived_generator, draw_key, draw_seed, require_generator
 
 __all__ = [
     "SeedStream",
     "as_seed_stream",
     "box_muller_numba",
+    "derived_generator",
     "box_muller_torch",
     "draw_key",
     "draw_seed",

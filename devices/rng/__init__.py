@@ -6,6 +6,7 @@ nothing else of ours; ``cim_emu.rng`` is the same module under the crossbar pack
 * :class:`SeedStream`: a root seed, then named children (every entry point builds one);
 * :func:`require_generator`: the one "refuse a missing generator" check;
 * :func:`draw_key` (alias ``draw_seed``): the one draw of a Philox key from a caller's generator;
+* :func:`derived_generator`: a child torch generator keyed from a caller's generator (one noise source);
 * Philox4x32-10 twins: :func:`philox4x32_torch` and :func:`box_muller_torch` (:mod:`devices.rng.philox`),
   :func:`philox4x32_numba` and :func:`box_muller_numba` (:mod:`devices.rng.philox_numba`, for CPU kernels).
 
@@ -13,13 +14,14 @@ Importing this package loads neither torch nor numba (the NIST suite uses seed s
 Philox names load their module on first access.
 """
 
-from devices.rng.generators import draw_key, draw_seed, require_generator
+from devices.rng.generators import derived_generator, draw_key, draw_seed, require_generator
 from devices.rng.streams import SeedStream, as_seed_stream
 
 __all__ = [
     "SeedStream",
     "as_seed_stream",
     "box_muller_numba",
+    "derived_generator",
     "box_muller_torch",
     "draw_key",
     "draw_seed",

@@ -1,4 +1,4 @@
-"""The one check that a stochastic function was given its source of randomness, and the one key draw.
+"""The one check that a stochastic function was given its source of randomness, the one key draw, child streams.
 
 :func:`require_generator` is the single "refuse a missing generator" check of the project: library code
 never falls back on a global random state. :func:`draw_key` is the single way a counter-based (Philox)
@@ -8,7 +8,7 @@ crossbar kernels used).
 
 from __future__ import annotations
 
-__all__ = ["draw_key", "draw_seed", "require_generator"]
+__all__ = ["derived_generator", "draw_key", "draw_seed", "require_generator"]
 
 # Keys are drawn in [0, 2^63 - 1): torch.randint's bounds are signed 64-bit.
 _KEY_BOUND = 2**63 - 1
@@ -65,3 +65,21 @@ def draw_key(generator, what: str = "a counter-based (Philox) random stream") ->
 
 # The crossbar kernels' name for the same draw (kept importable).
 draw_seed = draw_key
+
+
+def derived_generator(generator, device=None, what: str = "a derived random stream"):
+    """A fresh ``torch.Generator`` seeded by one :func:`draw_key` from ``generator``: a child stream.
+
+    For library code that holds only the caller's generator (no root seed) and needs an independent stream
+    for one noise source, e.g. the read path of a bitstream beside its switching decisions: drawing more or
+    fewer numbers from the child never changes what the parent draws next.
+
+    Args:
+        generator: the parent ``torch.Generator`` (advanced by one draw).
+        device: device of the child (default: the parent's).
+        what: the stochastic thing, for the error message.
+    """
+    import torch
+
+    key = draw_key(generator, what)
+    return torch.Generator(device=generator.device if device is None else torch.device(device)).manual_seed(key)
