@@ -1,8 +1,8 @@
 """Fused column readout on the CPU: read noise, ADC and the digital sum of the row blocks in one pass.
 
 A tile's column current per row block is Gaussian around its mean, with the variance of the cells' read
-noise (:mod:`cim_emu.crossbar.tiles.tile`). This kernel takes both, draws the noise, clips and rounds to the ADC grid and
-adds the row blocks, per output element:
+noise (:mod:`cim_emu.crossbar.tiles.base`). This kernel takes both, draws the noise, clips and rounds to the ADC
+grid and adds the row blocks, per output element:
 
     out_rc = sum_b Q(clip(I_brc + sqrt(Var_brc) z_brc, +-full_scale)) / unit,   Q(I) = rint(I / step) step
 
@@ -197,8 +197,8 @@ def noisy_column_readout(currents: torch.Tensor, variance: torch.Tensor, *, seed
         (n_rows, n_columns) tensor of the currents' (or the scales') floating dtype.
     """
     if currents.device.type != "cpu" or variance.device.type != "cpu":
-        raise ValueError("noisy_column_readout runs on CPU tensors; other devices use the torch readout of "
-                         "cim_emu.crossbar.tiles.tile")
+        raise ValueError("noisy_column_readout runs on CPU tensors; other devices use "
+                         "cim_emu.crossbar.kernels.backend.torch_column_readout")
     if scales is None:
         if currents.dtype not in (torch.float32, torch.float64):
             raise ValueError(f"currents: expected float32 or float64, got {currents.dtype} (int32 products need "

@@ -1,7 +1,8 @@
-"""The fused CPU column readout (read noise, ADC, block sum) and the integer Kirchhoff sum of float32 tiles."""
+"""The fused CPU column readout (read noise, ADC, block sum) and each CPU path of the tile (int8, float32)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -12,6 +13,8 @@ from scipy import stats
 import devices
 from cim_emu import CrossbarConfig, CrossbarTile
 from cim_emu.crossbar.kernels import column_normals, column_normals_torch, noisy_column_readout
+from cim_emu.crossbar.kernels.backend import FloatBackend, IntegerBackend, torch_column_readout
+from cim_emu.crossbar.kernels.dispatch import CPU_PATH_ENV
 
 _N_NORMALS = (4, 256, 1024)   # 2^20 draws: 4 blocks, 256 rows, 4 chunks of 256 columns
 
@@ -162,13 +165,19 @@ def _program(card, dtype=torch.float32, **settings):
     return CrossbarTile.program(weight, config=config, card=card, generator=torch.Generator().manual_seed(2))
 
 
+def _integer_operands(tile):
+    backend = IntegerBackend()
+    return backend, backend.prepare(tile.effective_S, tile.variance_S2, tile._volts_per_code())
+
+
 def test_integer_codes_reconstruct_the_conductances(card):
     tile = _program(card)
+    _, operands = _integer_operands(tile)
     n_columns = tile.layout.n_columns
-    high = tile.conductance_codes[..., :n_columns].long()
-    low = tile.conductance_codes[..., n_columns:].long()
+    high = operands.codes[..., :n_columns].long()
+    low = operands.codes[..., n_columns:].long()
     assert low.min() >= 0 and low.max() <= 127
-    step = tile.code_step_S.double()
+    step = operands.step_S.double()
     reconstructed = step * (128 * high + low)
     error = (reconstructed - tile.effective_S.double()).abs()
     # Rounding to the code grid: at most half a step (plus the float32 rounding of the stored conductances).
@@ -177,47 +186,84 @@ def test_integer_codes_reconstruct_the_conductances(card):
     assert torch.equal((128 * high + low).abs().amax(dim=(0, 1)), torch.full((n_columns,), 16383))
 
 
-def test_integer_sums_match_the_float_sums_within_the_code_bound(card):
+@pytest.mark.parametrize("path", ["int8", "float32"])
+def test_each_cpu_path_matches_the_float64_sums_within_its_bound(card, path, monkeypatch):
+    # Whichever path the dispatch picks, the forward pass stays within the documented bound of the float64
+    # arithmetic: int8 codes within sum_i |v_i| s_c / 2 per column, float32 within float32 rounding.
+    monkeypatch.setenv(CPU_PATH_ENV, path)
     tile = _program(card, read_noise=False, adc_bits=None, adc_range_cells=None)
-    assert tile.conductance_codes is not None
+    assert isinstance(tile.backend, IntegerBackend if path == "int8" else FloatBackend)
     inputs = torch.randn(33, 90, generator=torch.Generator().manual_seed(3))
     out = tile(inputs).double()
     exact = tile.expected_output(inputs.double()).double()   # float path of the same tile, no read noise
-    # Bound: sum_i |v_i| s_c / 2 amperes per column, in output units (one slice, no calibration yet).
     volts, scale = tile._convert_inputs(inputs.double())
-    bound_A = volts.abs() @ torch.ones(90, 1, dtype=torch.float64) * tile.code_step_S.double()[None] / 2
-    bound = bound_A / tile.unit_current_A * scale * tile.weight_scale.double() / tile.levels
-    assert torch.all((out - exact).abs() <= bound + 1e-6 * exact.abs() + 1e-9)
-    # And it is a real quantisation, not a copy of the float path: the error is of the order of the bound.
-    assert float(((out - exact).abs() / bound).max()) > 1e-3
+    digital = scale * tile.weight_scale.double() / tile.levels / tile.unit_current_A
+    if path == "int8":
+        # Bound: sum_i |v_i| s_c / 2 amperes per column, in output units (one slice, no calibration yet).
+        step = _integer_operands(tile)[1].step_S.double()
+        bound = volts.abs() @ torch.ones(90, 1, dtype=torch.float64) * step[None] / 2 * digital
+        assert torch.all((out - exact).abs() <= bound + 1e-6 * exact.abs() + 1e-9)
+        # And it is a real quantisation, not a copy of the float path: the error is of the order of the bound.
+        assert float(((out - exact).abs() / bound).max()) > 1e-3
+    else:
+        # float32 GEMM: a few ulp of sum_i |v_i| |G_ic|.
+        blocks = tile.layout.inputs_to_blocks(volts).abs()
+        magnitude = torch.einsum("bri,bic->rc", blocks, tile.effective_S.double().abs()) * digital
+        assert torch.all((out - exact).abs() <= 1e-6 * magnitude + 1e-9)
+
+
+@pytest.mark.parametrize("path", ["int8", "float32"])
+def test_each_cpu_path_has_the_analytic_read_noise_variance(card, path, monkeypatch):
+    # The variance GEMM (bfloat16 on the int8 path, float32 otherwise) feeds the readout: 4000 reads of one
+    # input row have the analytic per-column variance sum_i v_i^2 Var_i within 5 standard errors (no ADC).
+    monkeypatch.setenv(CPU_PATH_ENV, path)
+    noisy_card = dataclasses.replace(card, data_bit=dataclasses.replace(card.data_bit, read_noise_ln=0.2))
+    tile = _program(noisy_card, adc_bits=None, adc_range_cells=None)
+    inputs = torch.randn(1, 90, generator=torch.Generator().manual_seed(7)).repeat(4000, 1)
+    reads = tile(inputs, generator=torch.Generator().manual_seed(8)).double()
+    volts, scale = tile._convert_inputs(inputs[:1].double())
+    cell_variance = tile.variance_S2.double()                          # (blocks, block rows, columns)
+    variance_A2 = torch.einsum("bri,bic->c", tile.layout.inputs_to_blocks(volts).square(), cell_variance)
+    analytic = variance_A2 * (scale[0] * tile.weight_scale.double() / tile.levels / tile.unit_current_A) ** 2
+    n_reads = reads.shape[0]
+    assert torch.all((reads.var(dim=0) / analytic - 1).abs() < 5 * math.sqrt(2 / n_reads))
 
 
 @pytest.mark.parametrize("settings, dtype", [(dict(dac_bits=None), torch.float32), (dict(dac_bits=10), torch.float32),
                                              (dict(), torch.float64)])
-def test_integer_sums_only_where_they_are_exact_enough(card, settings, dtype):
-    # No DAC (ideal inputs), a DAC finer than int8 or a float64 tile: the floating-point GEMM.
-    assert _program(card, dtype=dtype, **settings).conductance_codes is None
+def test_integer_sums_only_where_they_are_exact_enough(card, settings, dtype, monkeypatch):
+    # No DAC (ideal inputs), a DAC finer than int8 or a float64 tile: the floating-point GEMM, even on int8.
+    monkeypatch.setenv(CPU_PATH_ENV, "int8")
+    assert isinstance(_program(card, dtype=dtype, **settings).backend, FloatBackend)
 
 
-def test_a_tile_converted_to_float64_after_programming_takes_the_float_path(card):
-    tile = _program(card, read_noise=False, adc_bits=None, adc_range_cells=None).double()
-    inputs = torch.randn(4, 90, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+def test_a_tile_converted_to_float64_after_programming_takes_the_float_path(card, monkeypatch):
+    monkeypatch.setenv(CPU_PATH_ENV, "int8")
+    tile = _program(card, read_noise=False, adc_bits=None, adc_range_cells=None)
+    inputs = torch.randn(4, 90, generator=torch.Generator().manual_seed(3))
+    tile(inputs)                                   # prepares the integer operands
+    tile = tile.double()
+    inputs = inputs.double()
+    assert isinstance(tile.backend, FloatBackend)
     # float64 arithmetic throughout: the forward pass equals the float64 mean to rounding, not to the codes.
     torch.testing.assert_close(tile(inputs), tile.expected_output(inputs), rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.gpu
 def test_a_tile_moved_to_cuda_after_programming_runs_there(card):
-    # Programmed on the CPU (with integer codes), moved: CUDA takes the float GEMM and equals the float path.
+    # Programmed on the CPU, moved: CUDA takes its float backend and equals the float path.
     tile = _program(card, read_noise=False, adc_bits=None, adc_range_cells=None)
     inputs = torch.randn(5, 90, generator=torch.Generator().manual_seed(4))
     float_path = tile.expected_output(inputs)
+    tile(inputs)
     cuda = tile.to("cuda")(inputs.cuda())
     assert cuda.device.type == "cuda"
     torch.testing.assert_close(cuda.cpu(), float_path, rtol=1e-5, atol=1e-5 * float(float_path.abs().max()))
 
 
-def test_integer_tile_reads_are_reproducible_and_fresh(card):
+@pytest.mark.parametrize("path", ["int8", "float32"])
+def test_tile_reads_are_reproducible_and_fresh(card, path, monkeypatch):
+    monkeypatch.setenv(CPU_PATH_ENV, path)
     tile = _program(card)
     inputs = torch.randn(5, 90, generator=torch.Generator().manual_seed(4))
     first = tile(inputs, generator=torch.Generator().manual_seed(5))
@@ -226,19 +272,19 @@ def test_integer_tile_reads_are_reproducible_and_fresh(card):
 
 
 def test_fused_and_torch_readouts_have_the_same_statistics(card):
-    # The fused CPU kernel and the torch readout (the CUDA path) draw from different streams but must give
+    # The fused CPU kernel and the torch readout (other devices) draw from different streams but must give
     # the same per-column mean and variance: 20000 reads of one input row, within 5 standard errors.
     tile = _program(card, adc_range_cells=4.0)
     inputs = torch.randn(1, 90, generator=torch.Generator().manual_seed(7))
-    codes, _ = tile._dac_codes(inputs)
-    volts_blocks = tile.layout.inputs_to_blocks(codes * tile._volts_per_code())
+    backend = FloatBackend("float")
+    operands = backend.prepare(tile.effective_S, tile.variance_S2, tile._volts_per_code())
+    dac_inputs, _, _ = tile._dac_inputs(inputs)
     n_reads = 20000
-    products = tile._integer_products(codes).repeat(1, n_reads, 1)
-    readouts = [tile._read_out(products.clone(), volts_blocks, tile.variance_S2,
-                               torch.Generator().manual_seed(8 + fused), fused=bool(fused),
-                               scales=tile.current_scales_A).double()
-                for fused in (1, 0)]
-    fused, plain = readouts
+    currents = backend.currents(operands, dac_inputs).repeat(1, n_reads, 1)
+    variance = backend.variance(operands, dac_inputs)
+    fused = backend.read_out(currents.clone(), variance, tile.readout_spec, torch.Generator().manual_seed(8))
+    plain = torch_column_readout(currents.clone(), variance, tile.readout_spec, torch.Generator().manual_seed(9))
+    fused, plain = fused.double(), plain.double()
     standard_error = plain.std(dim=0) / math.sqrt(n_reads)
     assert torch.all((fused.mean(dim=0) - plain.mean(dim=0)).abs() < 5 * math.sqrt(2) * standard_error)
     assert torch.all((fused.var(dim=0) / plain.var(dim=0) - 1).abs() < 5 * math.sqrt(4 / n_reads))
