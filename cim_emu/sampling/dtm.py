@@ -144,7 +144,7 @@ def _flip(spins: torch.Tensor, probability: float, generator: torch.Generator) -
 def _spin_draw(fields: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Spins with P(+1) = sigmoid(2 I) (the exact conditional of a +-1 unit)."""
     draws = torch.rand(fields.shape, generator=generator, dtype=torch.float64)
-    return torch.where(draws < torch.sigmoid(2 * fields), 1.0, -1.0)
+    return torch.where(draws < torch.sigmoid(2 * fields), 1.0, -1.0).to(fields.dtype)
 
 
 def train_chain(train_spins: torch.Tensor, config: DTMConfig, *, seed: int | SeedStream,

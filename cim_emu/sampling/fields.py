@@ -4,7 +4,8 @@ Both backends work on spins already permuted so that every update block is a con
 ``[start, stop)``; :mod:`cim_emu.sampling.gibbs` does the permutation.
 
 On tiles, block b's rows of J are programmed on their own :class:`~cim_emu.crossbar.tiles.CrossbarTile`
-(|b| outputs, n inputs): the spins drive the rows as DAC voltages (+-1 are exact DAC codes), each column pair
+(|b| outputs; one input row per spin coupled to the block, zero-coupling spins left unwired): the spins drive
+the rows as DAC voltages (+-1 are exact DAC codes), each column pair
 sums its currents with read noise and goes through the ADC, and the digital scale restores the units of J.
 The field h is added digitally after the ADC (exact). With ``calibrate`` (the default) each tile's
 digital per-column gain and offset are fitted on random spin patterns after programming
@@ -48,10 +49,16 @@ class TileFields:
                  n_calibration_rows: int = 256):
         self.dtype = torch.float32
         self.config = config
-        self.tiles = []
+        self.tiles, self.inputs = [], []
         for number, (start, stop) in enumerate(ranges):
             generator = stream.index(number).torch_generator() if config.device_variation else None
-            weight = couplings[start:stop].to(self.dtype)
+            # Only spins coupled to the block drive rows of its tile: a zero-coupling row would add nothing but
+            # its cells' variation and read noise (and the block's own spins are never coupled to it).
+            used = torch.nonzero((couplings[start:stop] != 0).any(dim=0)).flatten()
+            if used.numel() == 0:
+                used = torch.tensor([0 if start > 0 else couplings.shape[0] - 1])
+            self.inputs.append(used)
+            weight = couplings[start:stop][:, used].to(self.dtype)
             tile = CrossbarTile.program(weight, config=config, card=card, generator=generator)
             if calibrate:
                 # The macro's column calibration on random spin patterns: removes the array gain spread.
@@ -64,4 +71,5 @@ class TileFields:
 
     def __call__(self, block: int, spins: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """(chains, n) spins -> (chains, |b|) fields of block ``block`` read from its tile."""
-        return self.tiles[block](spins, generator=generator if self.config.read_noise else None) + self.biases[block]
+        inputs = spins[:, self.inputs[block]]
+        return self.tiles[block](inputs, generator=generator if self.config.read_noise else None) + self.biases[block]
