@@ -1,40 +1,6 @@
 """Crossbars, stochastic layers, energy model, randomness suite and the CLI of cim-emu."""
 
 from cim_emu.crossbar.counters import COUNTER_FIELDS, OpCounts, record, track_ops
-from cim_emu.energy import (
-    EndToEndReport,
-    EnergyConfig,
-    ExSituDesign,
-    GenerationComparison,
-    GenerationResult,
-    PDNNCosts,
-    PricedOps,
-    bench_report,
-    calibrate_to_table2,
-    compare_generation,
-    end_to_end_report,
-    ex_situ_generation,
-    in_situ_generation,
-    load_energy_config,
-    load_op_counts_file,
-    pdnn_report,
-    price_op_counts,
-    save_energy_config,
-)
-from cim_emu.randomness import (
-    BitFormat,
-    SequencesAnalysis,
-    SuiteConfig,
-    SuiteReport,
-    TestResult,
-    TRNGQuality,
-    analyse_sequences,
-    assess_quality,
-    plot_trng_summary,
-    read_bits,
-    run_suite,
-    run_suite_many,
-)
 
 __all__ = ["COUNTER_FIELDS", "OpCounts", "record", "track_ops"]
 __all__ += [
@@ -71,8 +37,20 @@ __all__ += [
     "run_suite",
     "run_suite_many",
 ]
-# The crossbar layers load torch and numba: imported on first use, so ``cim-emu --help`` stays fast.
+# Every subpackage loads on first use of one of its names: the crossbar layers load torch and numba, the
+# energy model and the randomness suite numpy and scipy. ``cim-emu --help`` imports none of them, and
+# ``cim-emu nist`` only the randomness suite (no torch).
 _LAZY = {
+    "cim_emu.energy": (
+        "EndToEndReport", "EnergyConfig", "ExSituDesign", "GenerationComparison", "GenerationResult", "PDNNCosts",
+        "PricedOps", "bench_report", "calibrate_to_table2", "compare_generation", "end_to_end_report",
+        "ex_situ_generation", "in_situ_generation", "load_energy_config", "load_op_counts_file", "pdnn_report",
+        "price_op_counts", "save_energy_config",
+    ),
+    "cim_emu.randomness": (
+        "BitFormat", "SequencesAnalysis", "SuiteConfig", "SuiteReport", "TestResult", "TRNGQuality",
+        "analyse_sequences", "assess_quality", "plot_trng_summary", "read_bits", "run_suite", "run_suite_many",
+    ),
     "cim_emu.crossbar.config": ("CrossbarConfig", "ReadNoiseModel", "WritePulse", "DAC", "ADC", "ColumnReadNoise",
                                 "PerCellReadNoise", "FirstOrderIRDrop"),
     "cim_emu.crossbar.layers.linear": ("CrossbarLinear", "hardware_aware_linear"),
