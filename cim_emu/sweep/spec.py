@@ -130,6 +130,17 @@ class SweepSpec:
                          for replica in range(self.replicas))
         return cells
 
+    def cell(self, index: int) -> Cell:
+        """Cell ``index`` (without enumerating the others)."""
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < self.n_cells:
+            raise ValueError(f"cell index must be an integer in [0, {self.n_cells - 1}], got {index!r}")
+        point, replica = divmod(index, self.replicas)
+        values, rest = {}, point
+        for axis in reversed(self.axes):  # the last axis varies fastest
+            rest, position = divmod(rest, len(axis.values))
+            values[axis.name] = axis.values[position]
+        return Cell(index, point, replica, {axis.name: values[axis.name] for axis in self.axes})
+
     def overrides(self, cell: Cell) -> dict[str, dict[str, Any]]:
         """group -> {dotted field: raw value}: the fixed settings with the cell's axis values on top."""
         merged = {group: dict(values) for group, values in self.fixed.items()}

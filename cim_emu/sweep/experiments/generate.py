@@ -1,7 +1,7 @@
 """Sweep adapter: latent-diffusion generation on emulated crossbars with KID and friends (``cim-emu generate``).
 
-The ``options`` group is :class:`diffusion.GenerationConfig` without its ``seed`` (derived per cell) and
-``umap`` (a sweep records metrics, not figures). The run writes its artefacts into a temporary directory
+The ``options`` group is :class:`cim_emu.experiments.generation.GenerationConfig` without its ``seed`` (derived
+per cell) and ``umap`` (a sweep records metrics, not figures). The run writes its artefacts into a temporary directory
 that is removed after the metrics are read: the sweep keeps one row of scalars per cell.
 """
 
@@ -20,14 +20,14 @@ _QUALITY = ("kid_mean", "kid_std", "frechet_distance", "precision", "recall", "l
 
 
 def _options_base(context):
-    from diffusion import GenerationConfig
+    from cim_emu.experiments.generation import GenerationConfig
 
     return GenerationConfig(umap=False)
 
 
 def _generate(config, out_dir):
     """The one call into the generation pipeline (kept apart so that a pipeline refactor touches one line)."""
-    from diffusion import run_generation
+    from cim_emu.experiments.generation import run_generation
 
     return run_generation(config, out_dir)
 

@@ -54,6 +54,7 @@ def test_trng_cell_reproduces_the_library_stream_of_its_seed():
     assert 0 <= outcome.metrics["nist_pass_fraction"] <= 1
 
 
+@pytest.mark.slow
 def test_regress_cell_runs_the_fig22_experiment_with_the_cell_seed():
     spec = parse_spec({"experiment": "regress", "seed": 1, "replicas": 2,
                        "options": {"n_train": 64, "n_test": 64, "hidden": 8, "n_steps": 5, "batch_size": 16,
@@ -73,6 +74,21 @@ def test_generate_cell_scores_a_small_generation():
     assert outcome.error is None, outcome.traceback
     assert math.isfinite(outcome.metrics["ex_situ_kid_mean"])
     assert 0 <= outcome.metrics["ex_situ_recall"] <= 1
+
+
+@pytest.mark.slow
+def test_classify_cell_reports_accuracy_and_energy_per_network():
+    classify = pytest.importorskip("cim_emu.experiments.classify")
+    try:
+        classify.load_weights()
+    except ValueError as error:
+        pytest.skip(f"no classify weights here: {error}")
+    spec = parse_spec({"experiment": "classify", "options": {"model": "mlp", "activations": ["float", "int2"],
+                                                             "uncertainty": False, "curve_samples": [1]}})
+    outcome = run_one_cell(spec, 0)
+    assert outcome.error is None, outcome.traceback
+    assert 0.5 < outcome.metrics["accuracy_float"] <= 1 and outcome.metrics["energy_per_inference_j_int2"] > 0
+    assert math.isnan(outcome.metrics["ece"])  # uncertainty off
 
 
 def _records(axes, metric):

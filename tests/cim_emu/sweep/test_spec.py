@@ -31,6 +31,7 @@ def test_cells_enumerate_points_major_replicas_minor_with_seeds_from_the_index()
     # The first axis varies slowest.
     assert cells[2].values == {"card.p_bit.sigma_v50_device_V": 0.0, "options.mode": "toggle"}
     assert cells[4].values == {"card.p_bit.sigma_v50_device_V": 0.03, "options.mode": "reset"}
+    assert [spec.cell(index) for index in range(8)] == cells
     seeds = [cell_seed(spec, cell.index) for cell in cells]
     assert seeds == [SeedStream(5).index(index).integer() for index in range(8)]
     assert len(set(seeds)) == 8
