@@ -29,7 +29,7 @@ __all__ = ["column_normals_triton", "noisy_column_readout_triton"]
 
 _CHUNK = 256              # columns per chunk of the stream (the CPU kernel's)
 _GROUPS = _CHUNK // 4     # Philox calls per full chunk
-_BLOCK_ROWS = 8
+_BLOCK_ROWS = 4           # rows per program: 128 registers on sm_90 (8 rows need 250)
 
 
 @triton.jit

@@ -28,11 +28,13 @@ from cim_emu.crossbar.kernels.triton.philox import check_device, philox4x32
 
 __all__ = ["keep_masks_triton", "masked_mvm_triton"]
 
-# Tile sizes: rows x outputs x groups of four inputs per step. 16 x 16 x 8 keeps the Philox state of
-# 2048 counters (eight uint32 words each) in the registers of a four-warp program.
-_BLOCK_ROWS = 16
+# Tile sizes: rows x outputs x groups of four inputs per step, chosen from the register use of the sm_90
+# builds (ptxas, four warps): 8 x 16 x 8 needs 113-216 registers with no spill in the forward, mask and
+# input-gradient kernels, 16 x 16 x 4 143-149 in the weight-gradient one. Untuned on a GPU (none was lent).
+_BLOCK_ROWS = 8
 _BLOCK_OUTPUTS = 16
 _BLOCK_GROUPS = 8
+_WEIGHT_TILE = {"BLOCK_R": 16, "BLOCK_J": 16, "BLOCK_G": 4}
 
 
 @triton.jit
@@ -282,21 +284,20 @@ class _TritonMaskedMVM(torch.autograd.Function):
         grad = grad_out.detach().to(x.dtype).contiguous()
         accumulator = _accumulator(x.dtype)
         grad_inputs = grad_weights = None
-        n_group_tiles = triton.cdiv(triton.cdiv(n_inputs, 4), _BLOCK_GROUPS)
+        n_groups = triton.cdiv(n_inputs, 4)
         if ctx.needs_input_grad[0]:
             grad_rows = torch.zeros((n_rows, n_inputs), dtype=x.dtype, device=x.device)
             if grad_rows.numel() and n_outputs:
-                _grad_input_kernel[(triton.cdiv(n_rows, _BLOCK_ROWS), n_group_tiles)](
+                _grad_input_kernel[(triton.cdiv(n_rows, _BLOCK_ROWS), triton.cdiv(n_groups, _BLOCK_GROUPS))](
                     grad, w, thresholds, grad_rows, n_rows, n_outputs, n_inputs, n_blocks, block_rows, *_key(seed),
                     ACC_DTYPE=accumulator, BLOCK_R=_BLOCK_ROWS, BLOCK_J=_BLOCK_OUTPUTS, BLOCK_G=_BLOCK_GROUPS)
             grad_inputs = grad_rows.reshape(n_samples, batch, n_inputs).sum(dim=0).to(input_dtype)
         if ctx.needs_input_grad[1]:
             grad_weights = torch.zeros((n_outputs, n_inputs), dtype=x.dtype, device=x.device)
             if grad_weights.numel() and n_rows:
-                _grad_weight_kernel[(triton.cdiv(n_outputs, _BLOCK_OUTPUTS), n_group_tiles)](
-                    grad, x, thresholds, grad_weights, batch, n_rows, n_outputs, n_inputs, n_blocks, block_rows,
-                    *_key(seed), ACC_DTYPE=accumulator, BLOCK_R=_BLOCK_ROWS, BLOCK_J=_BLOCK_OUTPUTS,
-                    BLOCK_G=_BLOCK_GROUPS)
+                grid = (triton.cdiv(n_outputs, _WEIGHT_TILE["BLOCK_J"]), triton.cdiv(n_groups, _WEIGHT_TILE["BLOCK_G"]))
+                _grad_weight_kernel[grid](grad, x, thresholds, grad_weights, batch, n_rows, n_outputs, n_inputs,
+                                          n_blocks, block_rows, *_key(seed), ACC_DTYPE=accumulator, **_WEIGHT_TILE)
             grad_weights = grad_weights.to(weight_dtype)
         return grad_inputs, grad_weights, None, None, None, None
 
