@@ -134,6 +134,24 @@ def test_cli_generate_bad_input_exits_2_with_one_line_naming_the_flag(tmp_path, 
     assert not (tmp_path / "bad").exists()
 
 
+def test_cli_generate_prints_the_summary_and_a_failed_check_is_exit_1(tmp_path, capsys, monkeypatch):
+    import cim_emu.experiments.generation as generation
+
+    # The verdict is forced here; the checks themselves are tested in tests/diffusion/test_evaluation.py.
+    monkeypatch.setattr(generation, "acceptance_checks", lambda methods, comparisons: {"forced check": False})
+    code = main(["generate", "--method", "ex-situ", "--n", "8", "--steps", "2", "--no-umap", "--check",
+                 "--out", str(tmp_path / "cli")])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "ex-situ vs real" in captured.out and "[FAIL] forced check" in captured.out
+    # stderr: the progress bar, then one line of verdict, no traceback.
+    assert "acceptance check failed" in captured.err.strip().splitlines()[-1] and "Traceback" not in captured.err
+    metrics = json.loads((tmp_path / "cli" / "metrics.json").read_text())
+    assert metrics["config"]["n_images"] == 8 and metrics["checks"] == {"forced check": False}
+    assert json.loads((tmp_path / "cli" / "op_counts.json").read_text()) == {
+        "n_images": 8, "ex_situ": metrics["methods"]["ex-situ"]["op_counts"]}
+
+
 @pytest.mark.slow
 def test_cli_generate_writes_outputs(tmp_path, capsys):
     code = main(["generate", "--method", "in-situ", "--n", "16", "--steps", "3", "--no-umap",
