@@ -238,13 +238,15 @@ def _execute(client, spec: SweepSpec, tasks: Mapping[int, CellTask], pending: li
                              pure=False): cell for cell in pending}
     done = done_before
     try:
-        for future in as_completed(futures):
+        # Results come back in batches as they finish; an error is a lost worker, not a failing cell.
+        for future, value in as_completed(futures, with_results=True, raise_errors=False):
             cell = futures[future]
-            try:
-                outcome = future.result()
-            except Exception as error:  # the worker died more often than the scheduler allows, or similar
-                outcome = CellOutcome(cell.index, {}, f"{type(error).__name__}: {error}".splitlines()[0], 0.0,
-                                      "unknown")
+            if isinstance(value, CellOutcome):
+                outcome = value
+            else:  # the worker died more often than the scheduler allows, or similar
+                message = f"{type(value).__name__}: {value}".splitlines()[0] if isinstance(value, BaseException) \
+                    else f"unexpected result {type(value).__name__}"
+                outcome = CellOutcome(cell.index, {}, message, 0.0, "unknown")
             store.write_part(part_record(cell, cell_seed(spec, cell.index), outcome, digest))
             session["cells_run"] += 1
             session["cells_failed"] += outcome.error is not None
