@@ -51,3 +51,12 @@ def test_sibling_streams_are_uncorrelated():
 def test_bad_seeds_and_names_are_refused(build, message):
     with pytest.raises(ValueError, match=message):
         build()
+
+
+def test_importing_the_rng_package_loads_neither_torch_nor_numba():
+    import subprocess
+    import sys
+
+    code = ("import sys, devices.rng, cim_emu.rng; from devices.rng import SeedStream, require_generator; "
+            "assert not {'torch', 'numba'} & set(sys.modules), sorted({'torch', 'numba'} & set(sys.modules))")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
