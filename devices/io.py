@@ -101,19 +101,28 @@ class Column:
             raise ValueError
         return int(number) if self.kind == "int" else number
 
-    def convert(self, cells: list[str]) -> np.ndarray | None:
+    def convert(self, cells: Sequence[str]) -> np.ndarray | None:
         """Vectorised :meth:`parse` of a chunk of cells; None if any cell is invalid (then parse cell by cell)."""
         if self.kind == "str":
-            stripped = [cell.strip() for cell in cells]
+            distinct = set(cells)
+            stripped = {cell: cell.strip() for cell in distinct}
             allowed = set(self.choices) if self.choices else None
-            for cell in set(stripped):
+            for cell in stripped.values():
                 if not cell or (allowed is not None and cell not in allowed):
                     return None
-            return np.asarray(stripped, dtype=object)
+            values = np.asarray(cells, dtype=object)
+            if any(cell != clean for cell, clean in stripped.items()):
+                values = np.asarray([stripped[cell] for cell in cells], dtype=object)
+            return values
         try:
-            values = np.asarray(cells, dtype=np.float64) if cells else np.empty(0)
-        except (ValueError, TypeError):
+            # numpy parses a unicode array to float in C (leading/trailing spaces allowed, as float() does).
+            values = np.asarray(cells, dtype=np.str_).astype(np.float64) if len(cells) else np.empty(0)
+        except (ValueError, TypeError, OverflowError):
             return None
+        return self.convert_numbers(values)
+
+    def convert_numbers(self, values: np.ndarray) -> np.ndarray | None:
+        """Check parsed float64 values against the column's rules; the typed array, or None if one fails."""
         valid = np.isfinite(values)
         if self.kind == "int":
             valid &= values == np.floor(values)
@@ -170,6 +179,10 @@ def read_table(path: str | os.PathLike, columns: Sequence[Column], *,
         DataError: undecodable text, missing header or column, bad cell, failed row check, no data rows.
     """
     path = pathlib.Path(path)
+    if path.stat().st_size > _FAST_PATH_BYTES:
+        table = _read_table_fast(path, columns, row_check)
+        if table is not None:
+            return table
     text = decode_text(path, path.read_bytes())
     reader = csv.reader(io.StringIO(text, newline=""))
     expected = ", ".join(c.name for c in columns)
@@ -200,8 +213,10 @@ def read_table(path: str | os.PathLike, columns: Sequence[Column], *,
         lines.clear()
 
     for row in reader:
-        if not any(cell.strip() for cell in row) or _is_comment(row):
-            continue
+        first = row[0] if row else ""
+        if not first or first[0] in " \t#":  # rare: possibly blank, padded or a comment; check properly
+            if not any(cell.strip() for cell in row) or _is_comment(row):
+                continue
         rows.append(row)
         lines.append(reader.line_num)
         if len(rows) >= _CHUNK_ROWS:
@@ -213,9 +228,59 @@ def read_table(path: str | os.PathLike, columns: Sequence[Column], *,
     return {name: np.concatenate(values) for name, values in parts.items()}
 
 
+#: Files larger than this are first parsed by pyarrow's C++ reader; any irregularity falls back to the reader
+#: above, which locates the problem.
+_FAST_PATH_BYTES = 1 << 20
+
+
+def _read_table_fast(path: pathlib.Path, columns: Sequence[Column], row_check) -> dict[str, np.ndarray] | None:
+    """Parse a large, regular CSV with pyarrow; None when anything is irregular (then the located reader runs)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.csv as pcsv
+    except ImportError:  # pragma: no cover - pyarrow is a core dependency
+        return None
+    types = {c.name: pa.string() if c.kind == "str" else pa.float64() for c in columns}
+    try:
+        table = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(
+            column_types=types, include_columns=[c.name for c in columns], null_values=[],
+            strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowException, ValueError, KeyError, OSError):
+        return None
+    if table.num_rows == 0:
+        return None
+    result = {}
+    for column in columns:
+        data = table.column(column.name)
+        if column.kind == "str":
+            distinct = pc.unique(data).to_pylist()
+            if any(value != value.strip() or not value or (column.choices and value not in column.choices)
+                   for value in distinct):
+                return None
+            # Through the dictionary: one Python string per distinct value, not per row.
+            encoded = pc.dictionary_encode(data).combine_chunks()
+            names = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+            result[column.name] = names[encoded.indices.to_numpy(zero_copy_only=False)]
+        else:
+            values = column.convert_numbers(data.to_numpy())
+            if values is None:
+                return None
+            result[column.name] = values
+    if row_check is not None:
+        problem = row_check(result)
+        if problem is not None and problem[0].any():
+            return None
+    return result
+
+
 def _convert_chunk(path, columns, index, rows, lines, row_check) -> dict[str, np.ndarray]:
     width = max(index.values()) + 1
-    cells = {c.name: [row[index[c.name]] if index[c.name] < len(row) else "" for row in rows] for c in columns}
+    if min(map(len, rows)) >= width:
+        transposed = list(zip(*rows, strict=False))  # C-speed transpose; every row has the needed cells
+        cells = {c.name: transposed[index[c.name]] for c in columns}
+    else:
+        cells = {c.name: [row[index[c.name]] if index[c.name] < len(row) else "" for row in rows] for c in columns}
     chunk = {}
     for column in columns:
         values = column.convert(cells[column.name])
