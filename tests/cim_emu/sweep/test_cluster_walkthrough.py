@@ -82,3 +82,34 @@ def test_scheduler_and_worker_on_localhost(tmp_path):
             _stop(process)
         for handle in logs.values():
             handle.close()
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_finished_cells_and_resume_completes(tmp_path):
+    spec_file = tmp_path / "spec.toml"
+    spec_file.write_text('experiment = "trng"\nseed = 6\n[options]\nn_bits = 400000\nn_devices = 2\n'
+                         '[axes]\n"card.p_bit.sigma_pulse_V" = { start = 0.2, stop = 0.4, num = 10 }\n')
+    out = tmp_path / "sweep"
+    command = [sys.executable, "-m", "cim_emu", "sweep", str(spec_file), "--out", str(out), "--workers", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and process.poll() is None and \
+                len(list((out / "parts").glob("cell-*.json")) if (out / "parts").exists() else []) < 2:
+            time.sleep(0.1)
+        assert process.poll() is None, process.communicate()
+        process.send_signal(signal.SIGINT)  # Ctrl-C, to the command only
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        _stop(process)
+    assert process.returncode == 130, stderr
+    assert "run again with --resume" in stderr and "Traceback" not in stderr
+    kept = len(list((out / "parts").glob("cell-*.json")))
+    assert 2 <= kept < 10 and not (out / "results.parquet").exists()
+    assert json.loads((out / "sweep.json").read_text())["status"] == "interrupted"
+    resumed = subprocess.run([*command, "--resume"], capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{10 - kept} run now, {kept} kept from before" in resumed.stdout
+    rows = pq.read_table(out / "results.parquet").to_pylist()
+    assert [row["cell"] for row in rows] == list(range(10)) and all(row["error"] is None for row in rows)
