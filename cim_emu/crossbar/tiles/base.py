@@ -41,16 +41,11 @@ from cim_emu.crossbar.kernels.backend import (
     torch_column_readout,
 )
 from cim_emu.crossbar.layout import TileLayout
-from cim_emu.rng import draw_seed
+from cim_emu.rng import derived_generator  # one child stream per noise source (the one definition)
 
 __all__ = ["TileBase", "check_inputs", "derived_generator"]
 
 _PER_CELL_CHUNK = 1 << 22   # cells per chunk of the per-cell read-noise reference
-
-
-def derived_generator(generator: torch.Generator, device: torch.device | str) -> torch.Generator:
-    """A fresh generator on ``device`` seeded from ``generator``: one independent stream per noise source."""
-    return torch.Generator(device=device).manual_seed(draw_seed(generator))
 
 
 def check_inputs(inputs: torch.Tensor, in_features: int) -> None:
