@@ -40,17 +40,16 @@ _WEIGHT_TILE = {"BLOCK_R": 16, "BLOCK_J": 16, "BLOCK_G": 4}
 @triton.jit
 def _words(rows, outputs, groups, key_0, key_1):
     """Philox words of the (rows, outputs, groups) counters, each (R, J, G) uint32."""
-    row_low = (rows & 0xFFFFFFFF).to(tl.uint32)[:, None, None]
-    row_high = (rows >> 32).to(tl.uint32)[:, None, None]
-    zero = tl.zeros([rows.shape[0], outputs.shape[0], groups.shape[0]], dtype=tl.uint32)
-    return philox4x32(groups.to(tl.uint32)[None, None, :] + zero, outputs.to(tl.uint32)[None, :, None] + zero,
-                      row_low + zero, row_high + zero, key_0.to(tl.uint32), key_1.to(tl.uint32))
+    # Broadcast shapes, not full tiles: the first rounds' products of a group or a row are made once, not per cell.
+    # Rows are below 2^31 (checked on the host), so the counter's high row word is 0.
+    return philox4x32(groups.to(tl.uint32)[None, None, :], outputs.to(tl.uint32)[None, :, None],
+                      rows.to(tl.uint32)[:, None, None], 0, key_0.to(tl.uint32), key_1.to(tl.uint32))
 
 
 @triton.jit
 def _forward_part(acc, word, inputs_ptr, weights_ptr, thresholds_ptr, input_rows, row_ok, outputs, output_ok,
                   columns, column_ok, n_inputs):
-    """acc (R, J) += sum over the G inputs ``columns`` of m W x, one of the four words of each group."""
+    """acc (R, J, G) += m W x of the G inputs ``columns``, one of the four words of each group."""
     cell = outputs[:, None] * n_inputs + columns[None, :]
     cell_ok = output_ok[:, None] & column_ok[None, :]
     # Threshold 0 for cells outside the tile: u < 0 never holds, so they add nothing.
@@ -59,14 +58,14 @@ def _forward_part(acc, word, inputs_ptr, weights_ptr, thresholds_ptr, input_rows
     x = tl.load(inputs_ptr + input_rows[:, None] * n_inputs + columns[None, :],
                 mask=row_ok[:, None] & column_ok[None, :], other=0.0).to(acc.dtype)
     kept = word < threshold[None, :, :]
-    return acc + tl.sum(tl.where(kept, weight[None, :, :] * x[:, None, :], 0.0), axis=2)
+    return acc + tl.where(kept, weight[None, :, :], 0.0) * x[:, None, :]
 
 
 @triton.jit(do_not_specialize=["key_0", "key_1"])
 def _forward_kernel(inputs_ptr, weights_ptr, thresholds_ptr, out_ptr, batch, n_rows, n_outputs, n_inputs, n_blocks,
                     block_rows, key_0, key_1, ACC_DTYPE: tl.constexpr, BLOCK_R: tl.constexpr,
                     BLOCK_J: tl.constexpr, BLOCK_G: tl.constexpr):
-    rows = tl.program_id(0).to(tl.int64) * BLOCK_R + tl.arange(0, BLOCK_R)
+    rows = tl.program_id(0) * BLOCK_R + tl.arange(0, BLOCK_R)
     outputs = tl.program_id(1) * BLOCK_J + tl.arange(0, BLOCK_J)
     row_ok = rows < n_rows
     output_ok = outputs < n_outputs
@@ -74,7 +73,8 @@ def _forward_kernel(inputs_ptr, weights_ptr, thresholds_ptr, out_ptr, batch, n_r
     for block in range(n_blocks):
         start = block * block_rows
         stop = tl.minimum(start + block_rows, n_inputs)
-        acc = tl.zeros([BLOCK_R, BLOCK_J], dtype=ACC_DTYPE)
+        # Per-cell accumulators, summed over the inputs once per block: no cross-thread reduction in the loop.
+        acc = tl.zeros([BLOCK_R, BLOCK_J, BLOCK_G], dtype=ACC_DTYPE)
         # Groups overlapping [start, stop); inputs of a neighbouring block are masked out below.
         for first_group in range(start // 4, (stop + 3) // 4, BLOCK_G):
             groups = first_group + tl.arange(0, BLOCK_G)
@@ -89,13 +89,13 @@ def _forward_kernel(inputs_ptr, weights_ptr, thresholds_ptr, out_ptr, batch, n_r
             acc = _forward_part(acc, w3, inputs_ptr, weights_ptr, thresholds_ptr, input_rows, row_ok, outputs,
                                 output_ok, base + 3, (base + 3 >= start) & (base + 3 < stop), n_inputs)
         destination = out_ptr + rows[:, None] * (n_blocks * n_outputs) + block * n_outputs + outputs[None, :]
-        tl.store(destination, acc, mask=row_ok[:, None] & output_ok[None, :])
+        tl.store(destination, tl.sum(acc, axis=2), mask=row_ok[:, None] & output_ok[None, :])
 
 
 @triton.jit
 def _grad_input_part(acc, word, grad_ptr, weights_ptr, thresholds_ptr, rows, row_ok, outputs, output_ok, columns,
                      n_inputs, n_outputs, n_blocks, block_rows):
-    """acc (R, G) += sum over the J outputs of m W dy for the inputs ``columns``."""
+    """acc (R, J, G) += m W dy for the inputs ``columns`` (summed over the outputs J at the end)."""
     column_ok = columns < n_inputs
     cell = outputs[:, None] * n_inputs + columns[None, :]
     cell_ok = output_ok[:, None] & column_ok[None, :]
@@ -107,21 +107,21 @@ def _grad_input_part(acc, word, grad_ptr, weights_ptr, thresholds_ptr, rows, row
                        + outputs[None, :, None],
                        mask=row_ok[:, None, None] & cell_ok[None, :, :], other=0.0).to(acc.dtype)
     kept = word < threshold[None, :, :]
-    return acc + tl.sum(tl.where(kept, gradient * weight[None, :, :], 0.0), axis=1)
+    return acc + tl.where(kept, weight[None, :, :], 0.0) * gradient
 
 
 @triton.jit(do_not_specialize=["key_0", "key_1"])
 def _grad_input_kernel(grad_ptr, weights_ptr, thresholds_ptr, out_ptr, n_rows, n_outputs, n_inputs, n_blocks,
                        block_rows, key_0, key_1, ACC_DTYPE: tl.constexpr, BLOCK_R: tl.constexpr,
                        BLOCK_J: tl.constexpr, BLOCK_G: tl.constexpr):
-    rows = tl.program_id(0).to(tl.int64) * BLOCK_R + tl.arange(0, BLOCK_R)
+    rows = tl.program_id(0) * BLOCK_R + tl.arange(0, BLOCK_R)
     groups = tl.program_id(1) * BLOCK_G + tl.arange(0, BLOCK_G)
     row_ok = rows < n_rows
     base = 4 * groups
-    acc_0 = tl.zeros([BLOCK_R, BLOCK_G], dtype=ACC_DTYPE)
-    acc_1 = tl.zeros([BLOCK_R, BLOCK_G], dtype=ACC_DTYPE)
-    acc_2 = tl.zeros([BLOCK_R, BLOCK_G], dtype=ACC_DTYPE)
-    acc_3 = tl.zeros([BLOCK_R, BLOCK_G], dtype=ACC_DTYPE)
+    acc_0 = tl.zeros([BLOCK_R, BLOCK_J, BLOCK_G], dtype=ACC_DTYPE)
+    acc_1 = tl.zeros([BLOCK_R, BLOCK_J, BLOCK_G], dtype=ACC_DTYPE)
+    acc_2 = tl.zeros([BLOCK_R, BLOCK_J, BLOCK_G], dtype=ACC_DTYPE)
+    acc_3 = tl.zeros([BLOCK_R, BLOCK_J, BLOCK_G], dtype=ACC_DTYPE)
     for first_output in range(0, n_outputs, BLOCK_J):
         outputs = first_output + tl.arange(0, BLOCK_J)
         output_ok = outputs < n_outputs
@@ -134,17 +134,17 @@ def _grad_input_kernel(grad_ptr, weights_ptr, thresholds_ptr, out_ptr, n_rows, n
                                  base + 2, n_inputs, n_outputs, n_blocks, block_rows)
         acc_3 = _grad_input_part(acc_3, w3, grad_ptr, weights_ptr, thresholds_ptr, rows, row_ok, outputs, output_ok,
                                  base + 3, n_inputs, n_outputs, n_blocks, block_rows)
-    row_offsets = rows[:, None] * n_inputs
-    tl.store(out_ptr + row_offsets + base[None, :], acc_0, mask=row_ok[:, None] & (base < n_inputs)[None, :])
-    tl.store(out_ptr + row_offsets + base[None, :] + 1, acc_1, mask=row_ok[:, None] & (base + 1 < n_inputs)[None, :])
-    tl.store(out_ptr + row_offsets + base[None, :] + 2, acc_2, mask=row_ok[:, None] & (base + 2 < n_inputs)[None, :])
-    tl.store(out_ptr + row_offsets + base[None, :] + 3, acc_3, mask=row_ok[:, None] & (base + 3 < n_inputs)[None, :])
+    row_offsets = rows[:, None] * n_inputs + base[None, :]
+    tl.store(out_ptr + row_offsets, tl.sum(acc_0, axis=1), mask=row_ok[:, None] & (base < n_inputs)[None, :])
+    tl.store(out_ptr + row_offsets + 1, tl.sum(acc_1, axis=1), mask=row_ok[:, None] & (base + 1 < n_inputs)[None, :])
+    tl.store(out_ptr + row_offsets + 2, tl.sum(acc_2, axis=1), mask=row_ok[:, None] & (base + 2 < n_inputs)[None, :])
+    tl.store(out_ptr + row_offsets + 3, tl.sum(acc_3, axis=1), mask=row_ok[:, None] & (base + 3 < n_inputs)[None, :])
 
 
 @triton.jit
 def _grad_weight_part(acc, word, grad_ptr, inputs_ptr, thresholds_ptr, rows, input_rows, row_ok, outputs, output_ok,
                       columns, n_inputs, n_outputs, n_blocks, block_rows):
-    """acc (J, G) += sum over the R rows of m x dy for the cells (outputs, ``columns``)."""
+    """acc (R, J, G) += m x dy for the cells (outputs, ``columns``) (summed over the rows R at the end)."""
     column_ok = columns < n_inputs
     cell_ok = output_ok[:, None] & column_ok[None, :]
     threshold = tl.load(thresholds_ptr + outputs[:, None] * n_inputs + columns[None, :], mask=cell_ok,
@@ -156,7 +156,7 @@ def _grad_weight_part(acc, word, grad_ptr, inputs_ptr, thresholds_ptr, rows, inp
                        + outputs[None, :, None],
                        mask=row_ok[:, None, None] & cell_ok[None, :, :], other=0.0).to(acc.dtype)
     kept = word < threshold[None, :, :]
-    return acc + tl.sum(tl.where(kept, gradient * x[:, None, :], 0.0), axis=0)
+    return acc + tl.where(kept, x[:, None, :], 0.0) * gradient
 
 
 @triton.jit(do_not_specialize=["key_0", "key_1"])
@@ -167,13 +167,13 @@ def _grad_weight_kernel(grad_ptr, inputs_ptr, thresholds_ptr, out_ptr, batch, n_
     groups = tl.program_id(1) * BLOCK_G + tl.arange(0, BLOCK_G)
     output_ok = outputs < n_outputs
     base = 4 * groups
-    acc_0 = tl.zeros([BLOCK_J, BLOCK_G], dtype=ACC_DTYPE)
-    acc_1 = tl.zeros([BLOCK_J, BLOCK_G], dtype=ACC_DTYPE)
-    acc_2 = tl.zeros([BLOCK_J, BLOCK_G], dtype=ACC_DTYPE)
-    acc_3 = tl.zeros([BLOCK_J, BLOCK_G], dtype=ACC_DTYPE)
+    acc_0 = tl.zeros([BLOCK_R, BLOCK_J, BLOCK_G], dtype=ACC_DTYPE)
+    acc_1 = tl.zeros([BLOCK_R, BLOCK_J, BLOCK_G], dtype=ACC_DTYPE)
+    acc_2 = tl.zeros([BLOCK_R, BLOCK_J, BLOCK_G], dtype=ACC_DTYPE)
+    acc_3 = tl.zeros([BLOCK_R, BLOCK_J, BLOCK_G], dtype=ACC_DTYPE)
     # One program sums all rows of its cells in a fixed order: deterministic, no atomics.
     for first_row in range(0, n_rows, BLOCK_R):
-        rows = first_row + tl.arange(0, BLOCK_R).to(tl.int64)
+        rows = first_row + tl.arange(0, BLOCK_R)
         row_ok = rows < n_rows
         input_rows = rows % batch
         w0, w1, w2, w3 = _words(rows, outputs, groups, key_0, key_1)
@@ -186,16 +186,16 @@ def _grad_weight_kernel(grad_ptr, inputs_ptr, thresholds_ptr, out_ptr, batch, n_
         acc_3 = _grad_weight_part(acc_3, w3, grad_ptr, inputs_ptr, thresholds_ptr, rows, input_rows, row_ok, outputs,
                                   output_ok, base + 3, n_inputs, n_outputs, n_blocks, block_rows)
     cells = outputs[:, None] * n_inputs + base[None, :]
-    tl.store(out_ptr + cells, acc_0, mask=output_ok[:, None] & (base < n_inputs)[None, :])
-    tl.store(out_ptr + cells + 1, acc_1, mask=output_ok[:, None] & (base + 1 < n_inputs)[None, :])
-    tl.store(out_ptr + cells + 2, acc_2, mask=output_ok[:, None] & (base + 2 < n_inputs)[None, :])
-    tl.store(out_ptr + cells + 3, acc_3, mask=output_ok[:, None] & (base + 3 < n_inputs)[None, :])
+    tl.store(out_ptr + cells, tl.sum(acc_0, axis=0), mask=output_ok[:, None] & (base < n_inputs)[None, :])
+    tl.store(out_ptr + cells + 1, tl.sum(acc_1, axis=0), mask=output_ok[:, None] & (base + 1 < n_inputs)[None, :])
+    tl.store(out_ptr + cells + 2, tl.sum(acc_2, axis=0), mask=output_ok[:, None] & (base + 2 < n_inputs)[None, :])
+    tl.store(out_ptr + cells + 3, tl.sum(acc_3, axis=0), mask=output_ok[:, None] & (base + 3 < n_inputs)[None, :])
 
 
 @triton.jit(do_not_specialize=["key_0", "key_1"])
 def _mask_kernel(thresholds_ptr, out_ptr, n_rows, n_outputs, n_inputs, key_0, key_1, BLOCK_R: tl.constexpr,
                  BLOCK_J: tl.constexpr, BLOCK_G: tl.constexpr):
-    rows = tl.program_id(0).to(tl.int64) * BLOCK_R + tl.arange(0, BLOCK_R)
+    rows = tl.program_id(0) * BLOCK_R + tl.arange(0, BLOCK_R)
     outputs = tl.program_id(1) * BLOCK_J + tl.arange(0, BLOCK_J)
     groups = tl.program_id(2) * BLOCK_G + tl.arange(0, BLOCK_G)
     words = _words(rows, outputs, groups, key_0, key_1)
@@ -236,6 +236,7 @@ def keep_masks_triton(thresholds: torch.Tensor, seed: int, n_rows: int) -> torch
     check_device(thresholds.device, "keep_masks_triton")
     thresholds = thresholds.contiguous()
     n_outputs, n_inputs = thresholds.shape
+    _check_size("keep_masks_triton: masks", (n_rows, n_outputs, n_inputs))
     out = torch.empty((n_rows, n_outputs, n_inputs), dtype=torch.int8, device=thresholds.device)
     grid = (triton.cdiv(n_rows, _BLOCK_ROWS), triton.cdiv(n_outputs, _BLOCK_OUTPUTS),
             triton.cdiv(triton.cdiv(n_inputs, 4), _BLOCK_GROUPS))
@@ -243,6 +244,15 @@ def keep_masks_triton(thresholds: torch.Tensor, seed: int, n_rows: int) -> torch
         _mask_kernel[grid](thresholds, out, n_rows, n_outputs, n_inputs, *_key(seed), BLOCK_R=_BLOCK_ROWS,
                            BLOCK_J=_BLOCK_OUTPUTS, BLOCK_G=_BLOCK_GROUPS)
     return out.bool()
+
+
+_INDEX_LIMIT = 2 ** 31   # the kernels index with 32-bit integers
+
+
+def _check_size(what: str, shape: tuple) -> None:
+    if math.prod(shape) >= _INDEX_LIMIT or (shape and shape[0] >= _INDEX_LIMIT):
+        raise ValueError(f"{what}: {' x '.join(str(size) for size in shape)} elements exceed the Triton kernels' "
+                         "32-bit indexing (2^31); split the batch or the samples into smaller calls")
 
 
 def _check(*, thresholds: torch.Tensor, seed) -> None:
@@ -336,4 +346,9 @@ def masked_mvm_triton(inputs: torch.Tensor, weights: torch.Tensor, thresholds: t
     check_device(inputs.device, "masked_mvm_triton")
     block_rows = inputs.shape[1] if block_rows is None else int(block_rows)
     block_rows = max(1, min(block_rows, max(1, inputs.shape[1])))
+    n_rows, (n_outputs, n_inputs) = n_samples * inputs.shape[0], weights.shape
+    # The largest arrays a call indexes: partial sums (forward), row gradients (backward), inputs and weights.
+    for what, shape in (("partial sums", (n_rows, math.ceil(n_inputs / block_rows), n_outputs)),
+                        ("input-gradient rows", (n_rows, n_inputs)), ("weights", (n_outputs, n_inputs))):
+        _check_size(f"masked_mvm_triton: {what}", shape)
     return _TritonMaskedMVM.apply(inputs, weights, thresholds, seed, n_samples, block_rows)

@@ -114,6 +114,8 @@ def test_bad_arguments_are_refused_with_the_fix(device):
         masked_mvm_triton(inputs, weights, thresholds, seed=-1)
     with pytest.raises(ValueError, match="n_samples"):
         masked_mvm_triton(inputs, weights, thresholds, seed=1, n_samples=0)
+    with pytest.raises(ValueError, match="2\\^31"):
+        masked_mvm_triton(inputs, weights, thresholds, seed=1, n_samples=2**30)   # 2^31 rows: refused up front
 
 
 @pytest.mark.slow
