@@ -207,7 +207,12 @@ def run(spec: SweepSpec | Mapping | str | os.PathLike, out: str | os.PathLike, c
     status = "interrupted"
     try:
         if pending:
-            client.register_plugin(SweepWorkerPlugin(spec.experiment), name=SweepWorkerPlugin.name)
+            try:
+                client.register_plugin(SweepWorkerPlugin(spec.experiment), name=SweepWorkerPlugin.name)
+            except Exception as error:  # e.g. a worker without cim-emu installed: bad set-up, not a failed cell
+                raise ValueError(f"the Dask workers could not be set up for {spec.experiment!r} "
+                                 f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}); "
+                                 "install the same cim-emu on every worker") from None
             cluster = _cluster_info(client, own_cluster is not None)
             if on_cluster is not None:
                 on_cluster(cluster)

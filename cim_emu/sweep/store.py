@@ -161,7 +161,7 @@ def _float(value) -> float | None:
 
 
 def _axis_column(values: list[Any]):
-    """An axis as a typed column: numbers, booleans or strings as they are; anything mixed or nested as JSON."""
+    """An axis as a typed column: numbers, booleans or strings as they are; anything mixed or nested as text."""
     import pyarrow as pa
 
     kinds = {type(value) for value in values}
@@ -173,7 +173,8 @@ def _axis_column(values: list[Any]):
         return pa.array(values, pa.bool_())
     if kinds <= {str}:
         return pa.array(values, pa.string())
-    return pa.array([json.dumps(value) for value in values], pa.string())
+    # Mixed ("none" beside numbers) or nested (a table, a list): text, strings as they are, the rest as JSON.
+    return pa.array([value if isinstance(value, str) else json.dumps(value) for value in values], pa.string())
 
 
 def _json_ready(value):
