@@ -93,7 +93,7 @@ def _normals_kernel(n_blocks, n_rows, n_columns, key_0, key_1, out):
                     destination[k] = normals[k]
 
 
-def _readout_kernel(currents, scales, variance, key_0, key_1, full_scale, step, inverse_unit, out):
+def _readout_kernel(currents, variance, key_0, key_1, full_scale, step, inverse_unit, out):
     n_blocks, n_rows = currents.shape[:2]
     n_columns = out.shape[1]
     variance_rows = variance.shape[1]
@@ -102,23 +102,13 @@ def _readout_kernel(currents, scales, variance, key_0, key_1, full_scale, step, 
     for row in numba.prange(n_rows):
         words = np.empty((4, _GROUPS), dtype=np.uint64)
         normals = np.empty(4 * _GROUPS, dtype=np.float64)
-        mean = np.empty(_CHUNK, dtype=out.dtype)
         total = np.empty(_CHUNK, dtype=out.dtype)
         for start in range(0, n_columns, _CHUNK):
             width = min(_CHUNK, n_columns - start)
             total[:width] = 0
             for block in range(n_blocks):
                 _chunk_normals(start // _CHUNK, block, row, width, key_0, key_1, words, normals)
-                if scales is None:
-                    mean[:width] = currents[block, row, start:start + width]
-                else:
-                    # Integer Kirchhoff sums: int32 products [high | low] -> amperes, exact below 2^24.
-                    high = currents[block, row, start:start + width]
-                    low = currents[block, row, n_columns + start:n_columns + start + width]
-                    high_scale = scales[0, start:start + width]
-                    low_scale = scales[1, start:start + width]
-                    for k in range(width):
-                        mean[k] = high[k] * high_scale[k] + low[k] * low_scale[k]
+                mean = currents[block, row, start:start + width]
                 spread = variance[block, row % variance_rows, start:start + width]
                 # Zero-based loops over slices vectorise; the ADC branch is loop-invariant (unswitched).
                 for k in range(width):
@@ -178,40 +168,27 @@ def column_normals_torch(seed: int, n_blocks: int, n_rows: int, n_columns: int, 
 
 
 def noisy_column_readout(currents: torch.Tensor, variance: torch.Tensor, *, seed: int, full_scale: float | None,
-                         step: float | None, unit: float, scales: torch.Tensor | None = None) -> torch.Tensor:
+                         step: float | None, unit: float) -> torch.Tensor:
     """Add read noise, convert each row block on its ADC and sum the blocks (CPU).
 
     Args:
-        currents: (n_blocks, n_rows, n_columns) mean column currents, float32 or float64; or, with
-            ``scales``, (n_blocks, n_rows, 2 n_columns) int32 products ``[high | low]`` of the integer
-            Kirchhoff sums, whose current is ``high * scales[0] + low * scales[1]``.
+        currents: (n_blocks, n_rows, n_columns) mean column currents, float32 or float64.
         variance: (n_blocks, variance_rows, n_columns) their read-noise variances, float32, float64 or
             bfloat16; row r uses variance row ``r % variance_rows`` (MC samples of one input batch share it).
         seed: noise stream seed.
         full_scale: ADC clipping level (same unit as the currents), None for none.
         step: ADC step, None for an ideal (unrounded) conversion; needs ``full_scale``.
         unit: the result is divided by it (the current of one fully switched cell).
-        scales: (2, n_columns) float32 or float64 (the result's dtype) for int32 ``currents``.
 
     Returns:
-        (n_rows, n_columns) tensor of the currents' (or the scales') floating dtype.
+        (n_rows, n_columns) tensor of the currents' dtype.
     """
     if currents.device.type != "cpu" or variance.device.type != "cpu":
         raise ValueError("noisy_column_readout runs on CPU tensors; other devices use "
                          "cim_emu.crossbar.kernels.backend.torch_column_readout")
-    if scales is None:
-        if currents.dtype not in (torch.float32, torch.float64):
-            raise ValueError(f"currents: expected float32 or float64, got {currents.dtype} (int32 products need "
-                             "scales)")
-        dtype, n_columns = currents.dtype, currents.shape[-1]
-    else:
-        if currents.dtype != torch.int32 or scales.dtype not in (torch.float32, torch.float64):
-            raise ValueError(f"currents, scales: with scales, expected int32 products and float32/float64 scales, "
-                             f"got {currents.dtype} and {scales.dtype}")
-        dtype, n_columns = scales.dtype, currents.shape[-1] // 2
-        if scales.shape != (2, n_columns) or currents.shape[-1] != 2 * n_columns:
-            raise ValueError(f"scales: expected shape (2, {n_columns}) for products of {currents.shape[-1]} "
-                             f"columns, got {tuple(scales.shape)}")
+    if currents.dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"currents: expected float32 or float64 amperes, got {currents.dtype}")
+    dtype, n_columns = currents.dtype, currents.shape[-1]
     if (currents.dim() != 3 or variance.dim() != 3 or variance.shape[0] != currents.shape[0]
             or variance.shape[2] != n_columns or currents.shape[1] % max(variance.shape[1], 1)):
         raise ValueError(f"variance: expected (n_blocks, rows dividing {currents.shape[1]}, {n_columns}) matching "
@@ -220,7 +197,6 @@ def noisy_column_readout(currents: torch.Tensor, variance: torch.Tensor, *, seed
         raise ValueError("step: an ADC step needs a full scale")
     seed = _check_seed(seed)
     currents_np = currents.detach().contiguous().numpy()
-    scales_np = None if scales is None else scales.detach().contiguous().numpy()
     if variance.dtype == torch.bfloat16:
         variance_np = variance.detach().contiguous().view(torch.int16).numpy().view(np.uint16)
     else:
@@ -228,6 +204,6 @@ def noisy_column_readout(currents: torch.Tensor, variance: torch.Tensor, *, seed
     out = np.empty((currents.shape[1], n_columns), dtype=np.float32 if dtype == torch.float32 else np.float64)
     # An element (Philox words, Box-Muller, ADC) costs about what 8 masked-MVM cell-samples do.
     clip = math.inf if full_scale is None else float(full_scale)
-    _run(_READOUT, 8 * currents.shape[0] * currents.shape[1] * n_columns, currents_np, scales_np, variance_np,
-         *_key(seed), clip, 0.0 if step is None else float(step), 1.0 / float(unit), out)
+    _run(_READOUT, 8 * currents.shape[0] * currents.shape[1] * n_columns, currents_np, variance_np, *_key(seed), clip,
+         0.0 if step is None else float(step), 1.0 / float(unit), out)
     return torch.from_numpy(out)

@@ -109,23 +109,6 @@ def test_readout_reads_bfloat16_variances_and_float32_currents():
     torch.testing.assert_close(out.double(), expected, rtol=0, atol=1e-5)
 
 
-def test_readout_of_integer_products_equals_the_readout_of_their_currents():
-    # The kernel combines int32 [high | low] products with per-column scales itself; the result must be
-    # that of the float currents they stand for (float64: exact up to the order of the two products).
-    generator = torch.Generator().manual_seed(9)
-    products = torch.randint(-2 ** 20, 2 ** 20, (2, 6, 2 * 300), generator=generator, dtype=torch.int32)
-    scales = torch.rand(2, 300, generator=generator, dtype=torch.float64) * 1e-6
-    currents = products[..., :300] * scales[0] + products[..., 300:] * scales[1]
-    variance = torch.rand(2, 6, 300, generator=generator, dtype=torch.float64) * 1e-2
-    settings = dict(seed=4, full_scale=1.5, step=1.5 / 127, unit=0.25)
-    torch.testing.assert_close(noisy_column_readout(products, variance, scales=scales, **settings),
-                               noisy_column_readout(currents, variance, **settings), rtol=1e-12, atol=1e-12)
-    with pytest.raises(ValueError, match="scales"):
-        noisy_column_readout(products, variance, scales=scales[:, :299], **settings)
-    with pytest.raises(ValueError, match="int32 products need scales"):
-        noisy_column_readout(products, variance, **settings)
-
-
 def test_readout_does_not_depend_on_the_thread_count():
     generator = torch.Generator().manual_seed(6)
     currents = torch.randn(2, 512, 512, generator=generator)   # large enough for the parallel kernel
