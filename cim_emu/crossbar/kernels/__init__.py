@@ -12,6 +12,10 @@ from cim_emu.crossbar.kernels.masked_mvm import (
     threshold_probabilities,
 )
 from cim_emu.crossbar.kernels.philox import PHILOX_ROUNDS, philox4x32_numba, philox4x32_torch
+from cim_emu.crossbar.kernels.triton import register_cuda_backend
+
+# CUDA tiles read out through the Triton kernel (triton itself loads, or the fallback warns, on first CUDA use).
+register_cuda_backend()
 
 __all__ = ["MaskBackend", "default_backend", "draw_seed", "keep_masks", "keep_thresholds", "masked_mvm",
            "threshold_probabilities", "PHILOX_ROUNDS", "philox4x32_numba", "philox4x32_torch", "column_normals",

@@ -58,3 +58,25 @@ def test_importing_the_package_does_not_import_triton():
 def test_unknown_names_raise_attribute_error():
     with pytest.raises(AttributeError, match="no_such_kernel"):
         triton_kernels.no_such_kernel  # noqa: B018
+
+
+def test_cuda_tiles_get_the_triton_backend_or_the_generic_one(monkeypatch, fresh_warning):
+    import torch
+
+    from cim_emu.crossbar.kernels import dispatch
+    from cim_emu.crossbar.kernels.backend import FloatBackend, select_backend
+
+    # Importing the kernels package registered the factory; re-registering clears the per-dtype instances.
+    assert dispatch._REGISTRY.get("cuda") is triton_kernels.cuda_tile_backend
+    try:
+        monkeypatch.setattr(triton_kernels, "triton_available", lambda: True)
+        dispatch.register_backend("cuda", triton_kernels.cuda_tile_backend)
+        assert select_backend("cuda", torch.float32, 8).name.startswith("triton")
+        monkeypatch.setattr(triton_kernels, "triton_available", lambda: False)
+        dispatch.register_backend("cuda", triton_kernels.cuda_tile_backend)
+        with pytest.warns(RuntimeWarning, match="unfused torch ops"):
+            backend = select_backend("cuda", torch.float32, 8)
+        assert type(backend) is FloatBackend
+    finally:
+        monkeypatch.undo()
+        dispatch.register_backend("cuda", triton_kernels.cuda_tile_backend)
