@@ -139,7 +139,7 @@ class GibbsSampler:
 
     def __init__(self, model: IsingModel, *, mode: IdealMode | HardwareMode | None = None,
                  order: UpdateOrder = UpdateOrder.BLOCK, seed: int | SeedStream = 0,
-                 blocks: list | None = None, clamped: list | np.ndarray | None = None):
+                 blocks: list | None = None, clamped: list | np.ndarray | None = None, compiled: bool = True):
         if not isinstance(model, IsingModel):
             raise ValueError(f"model: expected an IsingModel, got {type(model).__name__}")
         mode = IdealMode() if mode is None else mode
@@ -165,9 +165,14 @@ class GibbsSampler:
         self.ranges = list(zip([0] + stops[:-1], stops, strict=True))
         couplings = model.J[self.permutation][:, self.permutation]
         fields = model.h[self.permutation]
+        self.kernel = None
         if isinstance(mode, IdealMode):
             self.fields = IdealFields(couplings, fields, self.ranges)
             self.pbits = None
+            if compiled:
+                from cim_emu.sampling.kernels import CSRCouplings
+
+                self.kernel = (CSRCouplings(couplings), fields.to(torch.float64).numpy().copy())
         else:
             card = mode.resolved_card()
             self.fields = TileFields(couplings, fields, self.ranges, config=mode.crossbar, card=card,
@@ -194,6 +199,16 @@ class GibbsSampler:
                 record(pbit_pulses=size, pbit_resets=size, dac_conversions=size)
             draws = torch.rand(up.shape, generator=update_generator, dtype=up.dtype)
             spins[:, start:stop] = torch.where(draws < up, 1.0, -1.0).to(spins.dtype)
+
+    def _kernel_sweeps(self, spins: torch.Tensor, betas: torch.Tensor, generator: torch.Generator,
+                       n_free: int, counted: np.ndarray, sums: torch.Tensor) -> None:
+        """Compiled ideal sweeps in place on float64 permuted spins (chains, n); counted states summed."""
+        from cim_emu.sampling.kernels import gibbs_sweeps
+
+        couplings, fields = self.kernel
+        uniforms = torch.rand((len(betas), spins.shape[0], n_free), generator=generator, dtype=torch.float64)
+        gibbs_sweeps(couplings, fields, spins.numpy(), uniforms.numpy(), betas.numpy(), n_free, counted,
+                     sums.numpy())
 
     def run(self, beta_or_schedule, *, n_sweeps: int, seed: int | SeedStream, n_chains: int = 1,
             burn_in: int = 0, thin: int = 1, initial: torch.Tensor | None = None, keep_samples: bool = False,
@@ -242,6 +257,8 @@ class GibbsSampler:
                 raise ValueError(f"initial: expected ({n_chains}, {n}) spins in {{-1, +1}}, got shape "
                                  f"{tuple(initial.shape)}")
             spins = initial.to(dtype)[:, self.permutation].clone()
+        if self.kernel is not None:
+            spins = spins.to(torch.float64)
         update_generator = stream.child("updates").torch_generator()
         noise_generator = stream.child("read_noise").torch_generator()
         counted = [sweep for sweep in range(burn_in, n_sweeps) if (sweep - burn_in) % thin == 0]
@@ -254,15 +271,30 @@ class GibbsSampler:
         best_spins = spins.to(torch.int8).clone() if energies else None
         permuted_model = None
         if energies:
-            permuted_model = (self.model.J[self.permutation][:, self.permutation].to(dtype),
-                              self.model.h[self.permutation].to(dtype))
+            permuted_model = (self.model.J[self.permutation][:, self.permutation].to(spins.dtype),
+                              self.model.h[self.permutation].to(spins.dtype))
+        n_free = n - int(self.clamped.size)
+        sweep = 0
         start = time.perf_counter()
         with track_ops() as counts:
-            for sweep in range(n_sweeps):
-                self.sweep(spins, float(betas[sweep]), update_generator=update_generator,
-                           noise_generator=noise_generator)
+            while sweep < n_sweeps:
+                if self.kernel is None:
+                    self.sweep(spins, float(betas[sweep]), update_generator=update_generator,
+                               noise_generator=noise_generator)
+                else:
+                    # Sweeps that need nothing but the mean run in one kernel call (up to ~1M draws at a time);
+                    # the kernel adds their states to the running sum itself.
+                    per_sweep = energies or correlations or keep_samples
+                    stop = sweep + 1
+                    limit = min(n_sweeps, sweep + max(1, (1 << 20) // (n_chains * max(n_free, 1))))
+                    while stop < limit and not (per_sweep and (stop - 1) in counted_set):
+                        stop += 1
+                    flags = np.array([s in counted_set for s in range(sweep, stop)])
+                    self._kernel_sweeps(spins, betas[sweep:stop], update_generator, n_free, flags, sum_spins)
+                    sweep = stop - 1
                 if sweep in counted_set:
-                    sum_spins += spins.sum(dim=0, dtype=torch.float64)
+                    if self.kernel is None:
+                        sum_spins += spins.sum(dim=0, dtype=torch.float64)
                     if correlations:
                         sum_pairs += (spins.T @ spins).to(torch.float64)
                     if keep_samples:
@@ -276,6 +308,7 @@ class GibbsSampler:
                     best_spins[better] = spins[better].to(torch.int8)
                 if progress is not None:
                     progress("sweeps", sweep + 1, n_sweeps)
+                sweep += 1
         wall = time.perf_counter() - start
         n_counted = len(counted) * n_chains
         order = self.inverse_permutation

@@ -45,13 +45,18 @@ def _ideal_activation(beta):
     return lambda spin, fields: torch.sigmoid(2 * beta * fields)
 
 
-@pytest.mark.parametrize("n_spins, density", [(6, 1.0), (10, 0.3), (12, 1.0), (16, 0.2)])
-@pytest.mark.parametrize("order", [UpdateOrder.SEQUENTIAL, UpdateOrder.BLOCK])
-def test_ideal_mode_matches_enumeration(n_spins, density, order):
+@pytest.mark.parametrize("n_spins, density, order, compiled", [
+    (6, 1.0, UpdateOrder.SEQUENTIAL, True), (6, 1.0, UpdateOrder.BLOCK, False),
+    (10, 0.3, UpdateOrder.BLOCK, True), (10, 0.3, UpdateOrder.SEQUENTIAL, False),
+    (12, 1.0, UpdateOrder.BLOCK, True), (12, 1.0, UpdateOrder.SEQUENTIAL, False),
+    (16, 0.2, UpdateOrder.BLOCK, True), (16, 0.2, UpdateOrder.BLOCK, False),
+])
+def test_ideal_mode_matches_enumeration(n_spins, density, order, compiled):
+    # Dense and sparse random models; the compiled kernel and the torch block updates are both exact.
     beta = 1.0
     model = _model(n_spins, density, seed=n_spins)
     exact = boltzmann_distribution(model, beta)
-    sampler = GibbsSampler(model, mode=IdealMode(), order=order)
+    sampler = GibbsSampler(model, mode=IdealMode(), order=order, compiled=compiled)
     # The burn-in must have converged for the final states to be draws of the stationary law: check exactly.
     after_burn_in = evolve_distribution(model, _ideal_activation(beta), sampler.blocks, BURN_IN)
     assert float((after_burn_in - exact).abs().sum()) < 1e-4
