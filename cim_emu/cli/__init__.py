@@ -104,6 +104,12 @@ def main(argv: list[str] | None = None) -> int:
         # outputs atomically, so nothing half-written is left behind.
         print(f"cim-emu {command}: error: {_one_line(error)}", file=sys.stderr)
         return 2
+    except RuntimeError as error:
+        if "can't allocate memory" not in str(error):  # torch's CPU allocator; anything else is a bug
+            raise
+        print(f"cim-emu {command}: error: out of memory ({_one_line(error)[-120:]}); ask for a smaller run",
+              file=sys.stderr)
+        return 2
     except MemoryError:
         print(f"cim-emu {command}: error: out of memory; ask for a smaller run (the size flags are listed in "
               f"cim-emu {command} --help)", file=sys.stderr)

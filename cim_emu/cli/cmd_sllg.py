@@ -39,8 +39,8 @@ def _number(text: str, *, duration: bool, what: str) -> float:
     value *= _DURATION_UNITS.get(unit, 1.0)
     if not math.isfinite(value):
         raise ValueError(f"{what}: expected a finite number, got {text!r}")
-    if duration and value < 0:
-        raise ValueError(f"{what}: a duration must be >= 0, got {text!r}")
+    if duration and not 0 <= value <= 1.0:
+        raise ValueError(f"{what}: a duration must lie in [0, 1 s], got {text!r}")
     return value
 
 
@@ -279,6 +279,8 @@ def run_trace(args: argparse.Namespace) -> int:
     width = _positive(_number(args.width, duration=True, what="--width"), "--width")
     duration = _positive(_number(args.duration, duration=True, what="--duration"), "--duration")
     interval = _positive(_number(args.interval, duration=True, what="--interval"), "--interval")
+    if interval > duration:
+        raise ValueError(f"--interval {args.interval}: longer than --duration {args.duration}")
     _check_work(args, pulses=args.trials, simulated_s=duration)
     from cim_emu.cli._args import require_size
     from cim_emu.cli._outputs import check_file

@@ -15,7 +15,7 @@ from devices.mtj import tmr_at_bias
 from devices.pair import pair_state_statistics
 from devices.pbit import switching_probability
 
-__all__ = ["plot_calibration"]
+__all__ = ["plot_calibration", "voltage_sweep_points"]
 
 
 def _figure(*grid: int, figsize: tuple[float, float]):
@@ -38,6 +38,17 @@ def _wilson(k: np.ndarray, n: np.ndarray, z: float = 1.96) -> tuple[np.ndarray, 
     centre = (p + z ** 2 / (2 * n)) / (1 + z ** 2 / n)
     half = z * np.sqrt(p * (1 - p) / n + z ** 2 / (4 * n ** 2)) / (1 + z ** 2 / n)
     return np.clip(p - (centre - half), 0, None), np.clip(centre + half - p, 0, None)
+
+
+def voltage_sweep_points(fit: CalibrationFit) -> tuple[np.ndarray, float]:
+    """Which rows of the (aggregated) switching table the Figs. 12-13 panels plot, and at which width.
+
+    Only the voltage sweep at its own width: the points of pulse-width sweeps at other widths would show up as
+    vertical stripes on the voltage axis.
+    """
+    table = fit.tables["switching.csv"]
+    width = fit.fits["switching.csv"].details.get("voltage_sweep_width_s") or fit.card.p_bit.pulse_width_s
+    return np.isclose(table["pulse_width_s"], width, rtol=1e-6, atol=0.0), width  # atol 0: widths are ~1e-9
 
 
 def plot_calibration(fit: CalibrationFit, out_dir: str | os.PathLike) -> list[pathlib.Path]:
@@ -127,9 +138,7 @@ def _switching_figures(fit, out):
     written = []
     standalone = sorted(d for d, info in devices_fit.items() if info["array_id"] == "standalone")
     others = sorted(d for d in devices_fit if d not in standalone)
-    # Figs. 12-13 show the voltage sweep at its own width (not the points of the pulse-width sweeps).
-    sweep_width = fit.fits["switching.csv"].details.get("voltage_sweep_width_s") or pbit.pulse_width_s
-    at_sweep_width = np.isclose(table["pulse_width_s"], sweep_width, rtol=1e-6)
+    at_sweep_width, sweep_width = voltage_sweep_points(fit)
 
     def device_params(device):
         return dataclasses.replace(pbit, v50_V=devices_fit[device]["v50_V"])

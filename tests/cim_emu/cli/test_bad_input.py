@@ -288,3 +288,26 @@ def test_sllg_work_beyond_the_limits_is_refused_up_front(tmp_path, capsys, argv,
     _exit_2(capsys, ["sllg", *argv, "--out", tmp_path / "x.csv"] if argv[0] != "window" else ["sllg", *argv],
             expected)
     assert _listing(tmp_path) == []
+
+
+@pytest.mark.parametrize("error", [MemoryError(), RuntimeError("[enforce fail at alloc_cpu.cpp:127] "
+                                                               "DefaultCPUAllocator: can't allocate memory")])
+def test_out_of_memory_is_one_line_exit_2(monkeypatch, capsys, error):
+    import cim_emu.cli.cmd_device
+
+    def run(args):
+        raise error
+
+    monkeypatch.setattr(cim_emu.cli.cmd_device, "run", run)
+    _exit_2(capsys, ["device"], "out of memory")
+
+
+def test_a_real_bug_keeps_its_traceback(monkeypatch):
+    import cim_emu.cli.cmd_device
+
+    def run(args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cim_emu.cli.cmd_device, "run", run)
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(["device"])

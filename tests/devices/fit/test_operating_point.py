@@ -138,3 +138,17 @@ def test_trial_blocks_fit_like_their_aggregate(unseen_directory, unseen_fit, tmp
     blocks = fit_directory(split, base=devices.default_card())
     for name, estimate in aggregated.estimates.items():
         assert blocks.estimates[name].value == pytest.approx(estimate.value, rel=1e-6, abs=1e-12), name
+
+
+def test_the_voltage_panel_plots_only_the_voltage_sweep(unseen_fit, tmp_path):
+    from devices.fit.plots import plot_calibration, voltage_sweep_points
+
+    chosen, width = voltage_sweep_points(unseen_fit)
+    table = unseen_fit.tables["switching.csv"]
+    assert width == pytest.approx(UNSEEN_PULSE_WIDTH_S)
+    assert np.allclose(table["pulse_width_s"][chosen], UNSEEN_PULSE_WIDTH_S, rtol=1e-9, atol=0)
+    # The 2.0 V pulse-width sweep contributes no point at other widths to the voltage panel.
+    width_sweep = (table["voltage_V"] == 2.0) & (table["pulse_width_s"] != table["pulse_width_s"][chosen][0])
+    assert width_sweep.sum() > 10 and not np.any(chosen & width_sweep)
+    written = {path.name for path in plot_calibration(unseen_fit, tmp_path)}
+    assert {"fig11_pulse_width.png", "fig12_voltage_standalone.png", "fig13_voltage_array.png"} <= written
