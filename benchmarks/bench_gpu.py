@@ -91,17 +91,10 @@ def bench_mc(size: int, rows: int, repeats: int, device: torch.device) -> None:
           f"{_median_ratio(times['emulator'], times['dense']):6.1f}x faster than the emulator")
 
 
-def _tile_backend_name(device: torch.device, dtype: torch.dtype, dac_bits: int | None) -> str:
-    try:
-        from cim_emu.crossbar.kernels.backend import select_backend
-    except ImportError:
-        return "tile's own readout"
-    return select_backend(device, dtype, dac_bits).name
-
-
 def bench_tile(size: int, batch: int, repeats: int, device: torch.device) -> None:
     import devices
     from cim_emu import CrossbarConfig, CrossbarTile
+    from cim_emu.crossbar.kernels.backend import select_backend
 
     card = devices.default_card()
     generator = torch.Generator(device=device).manual_seed(1)
@@ -116,7 +109,7 @@ def bench_tile(size: int, batch: int, repeats: int, device: torch.device) -> Non
         contenders[f"tile, {label}"] = lambda tile=tile: tile(inputs, generator=noise)
     times = _interleaved_times(contenders, max(repeats, 21), device)
     print(f"  deterministic tile {size}x{size}, batch {batch} (read noise, 8-bit DAC and ADC; backend "
-          f"{_tile_backend_name(device, weight.dtype, config.dac_bits)}):")
+          f"{select_backend(device, weight.dtype, config.dac_bits).name}):")
     baseline = times["F.linear"]
     print(f"    F.linear                 {statistics.median(baseline) * 1e3:8.3f} ms")
     for name, elapsed in list(times.items())[1:]:
