@@ -189,7 +189,12 @@ def run(spec: SweepSpec | Mapping | str | os.PathLike, out: str | os.PathLike, c
     cells = spec.cells()
     done = store.completed_cells(digest) if resume else set()
     pending = [cell for cell in cells if cell.index not in done]
-    tasks = {cell.index: CellTask(spec.experiment, cell.index, spec.seed, spec.build(cell)) for cell in pending}
+    settings_of_point: dict[int, Mapping[str, Any]] = {}  # replicas of a point share its (frozen) settings
+    tasks = {}
+    for cell in pending:
+        if cell.point not in settings_of_point:
+            settings_of_point[cell.point] = spec.build(cell)
+        tasks[cell.index] = CellTask(spec.experiment, cell.index, spec.seed, settings_of_point[cell.point])
 
     previous = store.read_manifest() if resume else None
     sessions = list(previous.get("sessions", [])) if previous else []
