@@ -62,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help=f"allow more than {_MAX_SAMPLES} samples per image (--samples, --mc-samples)")
     parser.add_argument("--train", action="store_true",
                         help="regenerate the weights file (--weights, default the shipped path) and exit")
-    parser.add_argument("--epochs", type=_count, default=None, help="training epochs with --train (default: 30)")
+    parser.add_argument("--epochs", type=_count, default=None, help="training epochs of the float-weight networks with --train (default: 30)")
     parser.set_defaults(func=run)
 
 

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 import devices
-from cim_emu.crossbar.config import CrossbarConfig
+from cim_emu.crossbar.config import CrossbarConfig, WritePulse
 from cim_emu.crossbar.kernels import draw_seed
 from cim_emu.crossbar.layers.base import AnalogLinearBase
 from cim_emu.crossbar.layers.conv import CrossbarConv2d, MCDropConnectConv2d, _CrossbarConvBase
@@ -137,9 +137,11 @@ def _check_parameters(name: str, module: nn.Module) -> None:
 
 
 def _new_layer(name: str, module: nn.Module, mc: bool, config: CrossbarConfig | None,
-               card: devices.DeviceCard | None) -> nn.Module:
+               card: devices.DeviceCard | None, pulse: WritePulse | None) -> nn.Module:
     weight = module.weight.detach()
     options = dict(config=config, card=card, dtype=weight.dtype, device=weight.device)
+    if mc:
+        options["pulse"] = pulse
     try:
         if isinstance(module, nn.Linear):
             layer_class = MCDropConnectLinear if mc else CrossbarLinear
@@ -172,7 +174,8 @@ def _unsupported_reason(module: nn.Module) -> str | None:
 
 
 def convert(model: nn.Module, *, config: CrossbarConfig | None = None, card: devices.DeviceCard | None = None,
-            mc_dropconnect: bool | Callable[[str], bool] = False, report: bool = False):
+            mc_dropconnect: bool | Callable[[str], bool] = False, pulse: WritePulse | None = None,
+            report: bool = False):
     """A copy of ``model`` with every ``nn.Linear`` and ``nn.Conv2d`` on crossbar tiles, same weights.
 
     Args:
@@ -182,6 +185,8 @@ def convert(model: nn.Module, *, config: CrossbarConfig | None = None, card: dev
         card: device card (default ``devices.default_card()``).
         mc_dropconnect: True (every layer), False (none), or a predicate on the qualified module name
             (``lambda name: name.startswith("classifier")``) choosing the layers that get in-situ dropconnect.
+        pulse: write pulse of the MC-dropconnect layers (default: the card's operating point, P = 0.5; e.g.
+            ``WritePulse.for_keep_probability(card, 0.8)``).
         report: also return a :class:`ConversionReport`.
 
     Returns:
@@ -216,7 +221,7 @@ def convert(model: nn.Module, *, config: CrossbarConfig | None = None, card: dev
                 unsupported.append((name, type(module).__name__, reason))
                 continue
             _check_parameters(name, module)
-            layer = _new_layer(name, module, _use_mc(mc_dropconnect, name), config, card)
+            layer = _new_layer(name, module, _use_mc(mc_dropconnect, name), config, card, pulse)
             _attach_hook(layer)
             replacements.append((name, layer))
             converted.append((name, type(layer).__name__))

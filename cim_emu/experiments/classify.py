@@ -17,10 +17,11 @@ in-situ MC-dropconnect (every layer on p-bit pairs) gives the uncertainty metric
 At inference every network runs on emulated tiles (``CLASSIFY_CONFIG``: 4-bit weights over 4 ternary
 slices, 8-bit DAC and ADC, read noise, device variation; the MC-dropconnect network on ternary p-bit pairs),
 programmed and calibrated. Energy per inference is the paper's Eq. 4 (``cim_emu.energy.pdnn``) with the
-operation counts measured by ``track_ops`` during the run: W = weights on the tiles (read once per inference,
-shared by the T samples), M = cell reads / (2 n_slices) per sample (one MAC per weight per MVM),
-A = neuron outputs per sample (counted on the activation modules; for p-bits also equal to the p-bit
-pulses recorded by the layers).
+operation counts measured by ``track_ops`` (:func:`measure_ops`): W = weights on the tiles (read once per
+inference, shared by the T samples), M(T) = cell reads / (2 n_slices) (one MAC per weight per MVM),
+A(T) = neuron outputs (counted on the activation modules; for p-bits equal to the p-bit pulses recorded by
+the layers); the layers before the first stochastic one run once per image, the rest once per sample
+(:func:`inference_energy_J`).
 """
 
 from __future__ import annotations
@@ -30,14 +31,14 @@ import contextlib
 import dataclasses
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import numpy as np
 import torch
 from torch import nn
 
 import devices
-from cim_emu.crossbar.config import CrossbarConfig
+from cim_emu.crossbar.config import CrossbarConfig, WritePulse
 from cim_emu.crossbar.convert import attach_generator_scope, calibrate, convert, generator_scope, program
 from cim_emu.crossbar.counters import track_ops
 from cim_emu.crossbar.layers.base import AnalogLinearBase
@@ -50,7 +51,9 @@ __all__ = [
     "MODELS", "ACTIVATIONS", "DETERMINISTIC_BITS", "PBIT_TRAINING_SAMPLES", "CURVE_SAMPLES", "CLASSIFY_CONFIG",
     "MC_CONFIG", "DEFAULT_WEIGHTS", "SigmoidActivation", "DigitsData", "load_digits_split", "build_network",
     "initialise", "sample_average_probabilities", "ClassifyConfig", "ClassifyResult", "run_classify",
-    "plot_classify", "load_weights", "expected_calibration_error", "auroc", "demo_section",
+    "plot_classify", "load_weights", "expected_calibration_error", "auroc", "demo_section", "DemoSection",
+    "MeasuredOps", "measure_ops", "inference_energy_J", "MC_KEEP_PROBABILITY", "mc_pulse", "pbit_variant",
+    "EnergyPoint",
 ]
 
 MODELS = ("cnn", "mlp")
@@ -62,6 +65,8 @@ CURVE_SAMPLES = (1, 2, 4, 8, 16, 32, 64)
 MC_VARIANT = "mcdropconnect"
 CLASSIFY_CONFIG = CrossbarConfig(weight_bits=4)
 MC_CONFIG = CrossbarConfig(weight_bits=1)
+#: Keep probability of the MC-dropconnect network's p-bits (its write pulse, ``WritePulse.for_keep_probability``).
+MC_KEEP_PROBABILITY = 0.8
 DEFAULT_WEIGHTS = os.path.join(os.path.dirname(__file__), "weights", "digits_classify.pt")
 _IMAGES_PER_BATCH = 64
 
@@ -418,10 +423,15 @@ class ClassifyResult:
         }
 
 
+def mc_pulse(card: devices.DeviceCard | None = None) -> WritePulse:
+    """The MC-dropconnect network's write pulse: keep probability ``MC_KEEP_PROBABILITY`` at the card's width."""
+    return WritePulse.for_keep_probability(devices.default_card() if card is None else card, MC_KEEP_PROBABILITY)
+
+
 def _deploy(network: nn.Module, config: CrossbarConfig, mc: bool, calibration_images: torch.Tensor,
             stream: SeedStream, card: devices.DeviceCard | None) -> nn.Module:
     """Convert, program, calibrate and switch to eval mode."""
-    deployed = convert(network, config=config, card=card, mc_dropconnect=mc)
+    deployed = convert(network, config=config, card=card, mc_dropconnect=mc, pulse=mc_pulse(card) if mc else None)
     program(deployed, generator=stream.child("program").torch_generator())
     calibrate(deployed, [calibration_images], generator=stream.child("calibrate").torch_generator())
     return deployed.eval()
@@ -430,43 +440,113 @@ def _deploy(network: nn.Module, config: CrossbarConfig, mc: bool, calibration_im
 def _count_activations(network: nn.Module) -> tuple[list, list]:
     """Forward hooks adding every activation module's output size to a one-element counter."""
     counter = [0]
-    handles = [module.register_forward_hook(lambda _m, _a, output: counter.__setitem__(0, counter[0] + output.numel()))
-               for module in network.modules() if isinstance(module, (SigmoidActivation, PBitActivation))]
+
+    def count(_module, _inputs, output):
+        counter[0] += output.numel()
+
+    handles = [module.register_forward_hook(count) for module in network.modules()
+               if isinstance(module, (SigmoidActivation, PBitActivation))]
     return counter, handles
 
 
-def _sampled_probabilities(network: nn.Module, images: torch.Tensor, n_samples: int,
-                           generator: torch.Generator) -> tuple[np.ndarray, dict]:
-    """(T, N, 10) probabilities over image batches, and the per-sample counts (W, M, A) of the run."""
-    counter, handles = _count_activations(network)
-    pieces = []
-    try:
-        with torch.no_grad(), track_ops() as counts:
-            for start in range(0, images.shape[0], _IMAGES_PER_BATCH):
-                batch = images[start:start + _IMAGES_PER_BATCH]
-                pieces.append(sample_average_probabilities(network, batch, n_samples=n_samples,
-                                                           generator=generator))
-    finally:
-        for handle in handles:
-            handle.remove()
-    runs = images.shape[0] * n_samples
+@dataclasses.dataclass(frozen=True)
+class MeasuredOps:
+    """Operation counts of one inference of a deployed network, measured with ``track_ops``.
+
+    The layers before the first stochastic one run once per image (``shared_*``); the rest once per sample
+    (``sample_*``). Counts per image.
+
+    Attributes:
+        n_weights: weights on the tiles (W of Eq. 4, read once per inference).
+        shared_compute_ops: MACs run once per image (cell reads / (2 n_slices)).
+        sample_compute_ops: MACs per sample.
+        shared_activations: neuron outputs once per image.
+        sample_activations: neuron outputs per sample.
+        sample_pbit_pulses: p-bit write pulses per sample recorded by the layers (equals ``sample_activations``
+            for a p-bit network).
+    """
+
+    n_weights: int
+    shared_compute_ops: int
+    sample_compute_ops: int
+    shared_activations: int
+    sample_activations: int
+    sample_pbit_pulses: int
+
+    def compute_ops(self, n_samples: int) -> int:
+        """M(T): MACs of one inference with T samples."""
+        return self.shared_compute_ops + n_samples * self.sample_compute_ops
+
+    def activations(self, n_samples: int) -> int:
+        """A(T): neuron outputs of one inference with T samples."""
+        return self.shared_activations + n_samples * self.sample_activations
+
+
+def measure_ops(network: nn.Module, image: torch.Tensor, *, generator: torch.Generator | None) -> MeasuredOps:
+    """Count the operations of one image at T = 1 and T = 2 (the counts do not depend on the pixel values).
+
+    Args:
+        network: a deployed (converted, programmed) network.
+        image: (1, 1, 8, 8).
+        generator: source of randomness for the two runs (None only for a deterministic network).
+    """
     layers = [m for m in network.modules() if isinstance(m, AnalogLinearBase)]
+    if not layers:
+        raise ValueError("network: holds no crossbar layer; convert and program it first")
     slices = max(m.config.n_slices for m in layers)
-    sizes = {"n_weights": sum(m.in_features * m.out_features for m in layers),
-             "n_compute_ops": counts.cell_reads // (2 * slices * runs),
-             "n_activations": counter[0] // runs,
-             "pbit_pulses_per_sample": counts.pbit_pulses // runs}
-    return torch.cat(pieces, dim=1).double().numpy(), sizes
+    runs = []
+    for n_samples in (1, 2):
+        counter, handles = _count_activations(network)
+        try:
+            with torch.no_grad(), track_ops() as counts:
+                sample_average_probabilities(network, image, n_samples=n_samples, generator=generator)
+        finally:
+            for handle in handles:
+                handle.remove()
+        runs.append((counts.cell_reads // (2 * slices), counter[0], counts.pbit_pulses))
+    (macs_1, activations_1, pulses_1), (macs_2, activations_2, pulses_2) = runs
+    return MeasuredOps(n_weights=sum(m.in_features * m.out_features for m in layers),
+                       shared_compute_ops=2 * macs_1 - macs_2, sample_compute_ops=macs_2 - macs_1,
+                       shared_activations=2 * activations_1 - activations_2,
+                       sample_activations=activations_2 - activations_1, sample_pbit_pulses=pulses_2 - pulses_1)
 
 
-def _energy(sizes: dict, bits_weight: int, bits_activation: int, n_samples: int, pbit: bool) -> float:
-    from cim_emu.energy.pdnn import ActivationKind, NetworkSize, network_inference_energy
+def inference_energy_J(ops: MeasuredOps, *, bits_weight: int, bits_activation: int, n_samples: int, pbit: bool,
+                       costs=None) -> float:
+    """The p-DNN paper's Eq. 4 priced with measured counts: ``W b_w e_w + (M + A) b_a e_a + M E_W + A E_N``.
 
-    size = NetworkSize(n_weights=sizes["n_weights"], n_compute_ops=sizes["n_compute_ops"],
-                       n_activations=max(sizes["n_activations"], 1))
+    Eq. 4 writes M and A per sample times T; here M = M(T) and A = A(T) are the measured totals (the layers
+    before the first stochastic one run once, not T times). With no shared layers this is exactly
+    ``cim_emu.energy.pdnn.network_inference_energy``.
+
+    Args:
+        ops: from :func:`measure_ops`.
+        bits_weight: b_w (the tile's weight bits).
+        bits_activation: b_a (32 float, b for int-b, 1 for p-bits).
+        n_samples: T.
+        pbit: p-bit neurons (AC synapses, RNG + compare) rather than deterministic ones (MAC).
+        costs: ``cim_emu.energy.pdnn.PDNNCosts`` (default: the paper's Table 1).
+    """
+    from cim_emu.energy.pdnn import ActivationKind, PDNNCosts
+
+    costs = PDNNCosts() if costs is None else costs
     kind = ActivationKind.PBIT if pbit else ActivationKind.DETERMINISTIC
-    return network_inference_energy(size, bits_weight=bits_weight, bits_activation=bits_activation,
-                                    n_samples=n_samples, kind=kind).total_J
+    compute_ops, activations = ops.compute_ops(n_samples), ops.activations(n_samples)
+    return (ops.n_weights * bits_weight * costs.weight_memory_energy_per_bit_J
+            + (compute_ops + activations) * bits_activation * costs.activation_memory_energy_per_bit_J
+            + compute_ops * costs.synapse_energy_per_input_J(kind, bits_weight, bits_activation)
+            + activations * costs.neuron_energy_J(kind))
+
+
+def _sampled_probabilities(network: nn.Module, images: torch.Tensor, n_samples: int,
+                           generator: torch.Generator | None) -> np.ndarray:
+    """(T, N, classes) probabilities, over batches of images."""
+    pieces = []
+    with torch.no_grad():
+        for start in range(0, images.shape[0], _IMAGES_PER_BATCH):
+            pieces.append(sample_average_probabilities(network, images[start:start + _IMAGES_PER_BATCH],
+                                                       n_samples=n_samples, generator=generator))
+    return torch.cat(pieces, dim=1).double().numpy()
 
 
 def _ood_images(data: DigitsData, stream: SeedStream) -> dict[str, torch.Tensor]:
@@ -510,9 +590,15 @@ def run_classify(config: ClassifyConfig | None = None, *, card: devices.DeviceCa
         # The full curve for the main p-bit network; the others up to the reported T (nested prefixes).
         n_run = (max(config.n_samples, *config.curve_samples) if variant == curve_variant else config.n_samples) \
             if pbit else 1
-        probabilities, sizes = _sampled_probabilities(network, data.test_images, n_run,
-                                                      stream.child("inference").torch_generator())
+        probabilities = _sampled_probabilities(network, data.test_images, n_run,
+                                               stream.child("inference").torch_generator())
+        ops = measure_ops(network, data.test_images[:1], generator=stream.child("count").torch_generator())
         bits_activation = 1 if pbit else DETERMINISTIC_BITS[variant]
+
+        def priced(n_samples: int, ops=ops, bits_activation=bits_activation, pbit=pbit) -> float:
+            return inference_energy_J(ops, bits_weight=bits_weight, bits_activation=bits_activation,
+                                      n_samples=n_samples, pbit=pbit)
+
         if pbit:
             # Accuracy at T from the first T samples of every image (nested prefixes of one run).
             def accuracy_at(n_samples: int, probabilities=probabilities) -> float:
@@ -521,15 +607,14 @@ def run_classify(config: ClassifyConfig | None = None, *, card: devices.DeviceCa
             curve_t = [t for t in config.curve_samples if t <= n_run]
             curves[variant] = {"T": curve_t, "accuracy": [accuracy_at(t) for t in curve_t]}
             accuracy[variant] = accuracy_at(config.n_samples)
-            energy[variant] = _energy(sizes, bits_weight, 1, config.n_samples, True)
-            for t, value in zip(curve_t, curves[variant]["accuracy"], strict=True):
-                points.append(EnergyPoint(variant, t, value, _energy(sizes, bits_weight, 1, t, True),
-                                          sizes["n_weights"], sizes["n_compute_ops"], sizes["n_activations"]))
+            energy[variant] = priced(config.n_samples)
+            reported = list(zip(curve_t, curves[variant]["accuracy"], strict=True))
         else:
             accuracy[variant] = float((probabilities[0].argmax(axis=1) == labels).mean())
-            energy[variant] = _energy(sizes, bits_weight, bits_activation, 1, False)
-            points.append(EnergyPoint(variant, 1, accuracy[variant], energy[variant], sizes["n_weights"],
-                                      sizes["n_compute_ops"], sizes["n_activations"]))
+            energy[variant] = priced(1)
+            reported = [(1, accuracy[variant])]
+        points.extend(EnergyPoint(variant, t, value, priced(t), ops.n_weights, ops.compute_ops(t),
+                                  ops.activations(t)) for t, value in reported)
     main_curve = dict(curves[curve_variant]) if curve_variant else {"T": [], "accuracy": []}
     uncertainty = _uncertainty(config, weights, data, root, calibration_images, card) if config.uncertainty else {}
     if progress is not None:
@@ -554,7 +639,7 @@ def _uncertainty(config: ClassifyConfig, weights: dict, data: DigitsData, root: 
     sets = {"test": data.test_images, **_ood_images(data, stream)}
     predictive, entropies = {}, {}
     for name, images in sets.items():
-        samples, _ = _sampled_probabilities(network, images, config.mc_samples,
+        samples = _sampled_probabilities(network, images, config.mc_samples,
                                             stream.child("inference").child(name).torch_generator())
         predictive[name] = samples.mean(axis=0)
         entropies[name] = _entropy(predictive[name])
@@ -566,7 +651,7 @@ def _uncertainty(config: ClassifyConfig, weights: dict, data: DigitsData, root: 
     float_stream = root.child("float_calibration")
     deterministic = _deploy(_load_network(weights, config.model, "float", card), CLASSIFY_CONFIG, False,
                             calibration_images, float_stream, card)
-    float_probabilities, _ = _sampled_probabilities(deterministic, data.test_images, 1,
+    float_probabilities = _sampled_probabilities(deterministic, data.test_images, 1,
                                                     float_stream.child("inference").torch_generator())
     ece_deterministic, _ = expected_calibration_error(float_probabilities[0], labels, config.n_bins)
     return {"ece": ece, "nll": nll, "ece_deterministic": ece_deterministic,
@@ -654,25 +739,51 @@ def plot_classify(result: ClassifyResult, directory: str | os.PathLike) -> list[
     return paths
 
 
-def demo_section(directory: str | os.PathLike, *, seed: int = 0,
-                 progress: Callable[[str, int, int], None] | None = None,
-                 activations: Sequence[str] = ("float", "int2", "pbit")) -> tuple[str, dict]:
-    """The demo report's classification section: runs a short evaluation, writes its figures into
-    ``directory`` and returns (HTML fragment with relative image links, the result's JSON dictionary)."""
-    import html
+@dataclasses.dataclass(frozen=True)
+class DemoSection:
+    """The demo report's classification section (the report object of ``cim-emu demo`` renders it).
 
-    config = ClassifyConfig(activations=tuple(activations), seed=seed, mc_samples=8)
+    Attributes:
+        title: section heading.
+        text: introduction paragraph.
+        header, rows: the results table.
+        figures: (path, caption) of the figures written.
+        summary: one line for the terminal.
+        result: the run's JSON dictionary.
+    """
+
+    title: str
+    text: str
+    header: list
+    rows: list
+    figures: list
+    summary: str
+    result: dict
+
+
+def demo_section(directory: str | os.PathLike, *, seed: int = 0,
+                 progress: Callable[[str, int, int], None] | None = None) -> DemoSection:
+    """Run a short classification evaluation (CNN; float, 2-bit and p-bit networks; 8 MC samples), write its
+    figures into ``directory`` and return the section's text, table and figure paths."""
+    config = ClassifyConfig(activations=("float", "int2", "pbit"), seed=seed, mc_samples=8)
     result = run_classify(config, progress=progress)
-    paths = plot_classify(result, directory)
-    rows = "".join(f"<tr><td>{html.escape(name)}</td><td>{value:.3f}</td>"
-                   f"<td>{result.energy_per_inference_J[name] * 1e9:.3g}</td></tr>"
-                   for name, value in result.accuracy.items())
-    images = "".join(f'<img src="{html.escape(os.path.basename(path))}" width="420">' for path in paths)
-    fragment = (
-        "<h2>Your own network on the crossbar: digit classification</h2>"
-        f"<p>A conv-conv-pool-fc CNN on the 8x8 digits, converted with <code>cim_emu.convert</code> and run on "
-        f"emulated tiles (4-bit weights). p-bit networks at T = {config.n_samples} samples. MC-dropconnect: "
-        f"ECE {result.ece:.3f}, NLL {result.nll:.3f}, OOD AUROC {result.ood_auroc:.3f}.</p>"
-        f"<table><tr><th>network</th><th>accuracy</th><th>energy per inference (nJ)</th></tr>{rows}</table>"
-        f"{images}")
-    return fragment, result.to_dict()
+    captions = {"accuracy_vs_samples": "accuracy vs samples T (paper Fig. 4a analogue)",
+                "energy_vs_accuracy": "energy per inference (Eq. 4, measured counts) vs accuracy (Fig. 6c analogue)",
+                "reliability": "MC-dropconnect reliability diagram",
+                "ood_entropy": "MC-dropconnect predictive entropy: test vs rotated and noise digits"}
+    figures = [(path, captions[os.path.splitext(os.path.basename(path))[0]])
+               for path in plot_classify(result, directory)]
+    rows = [[name, f"{value:.3f}", f"{result.energy_per_inference_J[name] * 1e9:.3g}"]
+            for name, value in result.accuracy.items()]
+    text = ("A conv-conv-pool-fc CNN on scikit-learn's 8x8 digits, converted with cim_emu.convert and run on emulated "
+            f"tiles (4-bit weights, read noise, device variation, calibrated). p-bit networks (VCMA-MTJ switching law) "
+            f"trained sample-aware at T = 1, 2, 5, 10 and evaluated at T = {config.n_samples}; energy from the "
+            f"p-DNN paper's Eq. 4 with the measured operation counts. MC-dropconnect CNN: NLL {result.nll:.3f}, ECE "
+            f"{result.ece:.3f} (float network {result.ece_deterministic:.3f}), OOD AUROC {result.ood_auroc:.3f} "
+            f"(rotated {result.ood_auroc_by_set['rotated']:.3f}, noise {result.ood_auroc_by_set['noise']:.3f}).")
+    summary = (f"classify: float {result.accuracy['float']:.3f}, p-bit (T=10 training, {config.n_samples} samples) "
+               f"{result.accuracy['pbit_T10']:.3f}; MC-dropconnect ECE {result.ece:.3f}, OOD AUROC "
+               f"{result.ood_auroc:.3f}")
+    return DemoSection(title="Your own network on the crossbar: digit classification (p-DNN paper Figs. 4a, 6c)",
+                       text=text, header=["network", "test accuracy", "energy per inference (nJ)"], rows=rows,
+                       figures=figures, summary=summary, result=result.to_dict())
