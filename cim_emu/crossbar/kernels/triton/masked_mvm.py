@@ -7,8 +7,8 @@ The same mathematics and the same mask stream as :mod:`cim_emu.crossbar.kernels.
     y_rbj = sum_{i in block b} m_rji W_ji x_(r mod batch) i,
 
 so a seed gives bit-identical masks on the CPU (numba) and here. A program owns a (rows x outputs) tile and
-walks the inputs four at a time (one Philox call gives the words of inputs 4g .. 4g + 3); the products are
-summed in registers per row block and only the partial sums reach memory. The backward pass makes the same
+walks the inputs in steps of 4 BLOCK_G (one Philox call gives the words of inputs 4g .. 4g + 3); the products
+are summed in registers per row block and only the partial sums reach memory. The backward pass makes the same
 words again: the input gradient sums over outputs, the weight gradient over rows, each program owning its
 outputs and summing in a fixed order (no atomics), so gradients are deterministic too.
 
@@ -28,9 +28,10 @@ from cim_emu.crossbar.kernels.triton.philox import check_device, philox4x32
 
 __all__ = ["keep_masks_triton", "masked_mvm_triton"]
 
-# Tile sizes: rows x outputs x groups of four inputs per step, chosen from the register use of the sm_90
-# builds (ptxas, four warps): 8 x 16 x 8 needs 113-216 registers with no spill in the forward, mask and
-# input-gradient kernels, 16 x 16 x 4 143-149 in the weight-gradient one. Untuned on a GPU (none was lent).
+# Tile sizes: rows x outputs x groups of four inputs per step, chosen from the register use of the sm_80 and
+# sm_90 builds (ptxas, four warps; tests/.../compile_for_gpu.py): 8 x 16 x 8 in the forward, mask and
+# input-gradient kernels, 16 x 16 x 4 in the weight-gradient one, at most 248 registers and no spill in float64.
+# Untuned for speed (no GPU was lent).
 _BLOCK_ROWS = 8
 _BLOCK_OUTPUTS = 16
 _BLOCK_GROUPS = 8
