@@ -75,7 +75,7 @@ def main() -> int:
     context = multiprocessing.get_context("spawn")
     pools = {n: ProcessPoolExecutor(n, mp_context=context, initializer=set_single_thread) for n in (1, 2)}
     clusters = {n: LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                dashboard_address=None) for n in (1, 2)}
+                                dashboard_address=":0") for n in (1, 2)}
     clients = {n: Client(cluster) for n, cluster in clusters.items()}
     try:
         for client in clients.values():  # warm: imports, numba compiles, the first NIST run

@@ -128,17 +128,10 @@ def _local_client(n_workers: int | None, n_cells: int):
 
     if n_workers is None:
         n_workers = max(1, min(os.cpu_count() or 1, n_cells))
+    # The dashboard (when bokeh is installed) on a free port, so that several sweeps can run side by side.
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=":0" if _has_bokeh() else None)
+                           dashboard_address=":0")
     return Client(cluster), cluster
-
-
-def _has_bokeh() -> bool:
-    try:
-        import bokeh  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def _as_spec(spec: SweepSpec | Mapping | str | os.PathLike, max_cells: int) -> SweepSpec:

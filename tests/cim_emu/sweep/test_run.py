@@ -37,7 +37,7 @@ def _same(rows_a: list[dict], rows_b: list[dict]) -> bool:
 @pytest.fixture(scope="module")
 def in_process_client():
     """One single-threaded worker in this process (fast to start; sees experiments registered here)."""
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
         yield client
 
@@ -54,7 +54,7 @@ def reference(tmp_path_factory, in_process_client):
 def test_one_and_two_worker_processes_give_identical_rows(reference, tmp_path):
     # A real LocalCluster of 2 processes, started and stopped here.
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
         result = run(TINY, tmp_path / "two", client, figures=False)
         workers = client.run(os.getpid)
     assert result.ok and result.cluster.n_workers == 2
@@ -173,7 +173,7 @@ def test_a_killed_worker_loses_and_duplicates_nothing(tmp_path):
     spec = {"experiment": "trng", "seed": 2, "options": {"n_bits": 200_000, "n_devices": 2},
             "axes": {"card.p_bit.sigma_pulse_V": {"start": 0.2, "stop": 0.4, "num": 12}}}
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
         pids = client.run(os.getpid)
         victim = sorted(pids.values())[0]
         killed = []
