@@ -8,7 +8,8 @@ measured in the same run.
 1. MC-dropconnect MVM of a size x size layer, ``rows`` input rows, a fresh Bernoulli(P) mask per cell and
    row: the emulator's ``masked_mvm`` (its CUDA default: the Triton kernel, masks in registers; torch ops
    without triton) against the naive torch version (``torch.rand`` masks, compare, masked einsum; rows in
-   chunks of 16 to bound memory), and a dense GEMM of the same shape for scale. Target: >= 10x naive.
+   chunks of 16 to bound memory), and a dense GEMM of the same shape for scale. Target: >= 10x naive. Also
+   a training step (forward and backward) of both.
 2. Deterministic tile (read noise, 8-bit DAC and ADC, batch ``batch``; one physical array, and the default
    256 x 256 arrays) against ``F.linear`` of the same shape. Target: <= 2x ``F.linear``.
 3. Generation: images/s of the reverse SDE plus VAE decoding with the in-situ p-bit noise block and with
@@ -89,6 +90,21 @@ def bench_mc(size: int, rows: int, repeats: int, device: torch.device) -> None:
           f"{speedup:6.1f}x naive (target >= 10x: {'met' if speedup >= 10 else 'NOT met'})")
     print(f"    dense GEMM   {cell_samples / dense / 1e9:9.2f} G MAC/s             ({dense * 1e3:8.3f} ms)  "
           f"{_median_ratio(times['emulator'], times['dense']):6.1f}x faster than the emulator")
+    # Training: forward and backward (the emulator replays its masks; naive torch keeps them for autograd).
+    trained_inputs, trained_weight = inputs.clone().requires_grad_(), weight.clone().requires_grad_()
+
+    def train_step(function):
+        function().sum().backward()
+        trained_inputs.grad = trained_weight.grad = None
+
+    times = _interleaved_times({
+        "naive": lambda: train_step(lambda: _naive_mc_mvm(trained_inputs, trained_weight, probability, generator)),
+        "emulator": lambda: train_step(lambda: masked_mvm(trained_inputs, trained_weight, thresholds,
+                                                           seed=next(seeds))),
+    }, repeats, device)
+    naive, fused = (statistics.median(times[name]) for name in ("naive", "emulator"))
+    print(f"    training step (forward + backward): naive {naive * 1e3:8.3f} ms, emulator {fused * 1e3:8.3f} ms, "
+          f"{_median_ratio(times['naive'], times['emulator']):6.1f}x naive")
 
 
 def bench_tile(size: int, batch: int, repeats: int, device: torch.device) -> None:
