@@ -34,7 +34,7 @@ def run_classify_cell(settings: Mapping[str, Any], stream) -> dict[str, float]:
 
     Args:
         settings: ``card`` (DeviceCard) and ``options`` (ClassifyConfig).
-        stream: the cell's ``SeedStream``; the experiment's root seed is ``stream.child("classify").integer()``.
+        stream: the cell's ``SeedStream``; its integer (the row's ``seed``) is the experiment's root seed.
 
     Returns:
         Test accuracy and Eq. 4 energy per inference (J) of every network; the MC-dropconnect network's ECE,
@@ -44,7 +44,7 @@ def run_classify_cell(settings: Mapping[str, Any], stream) -> dict[str, float]:
 
     from cim_emu.experiments.classify import run_classify
 
-    config = dataclasses.replace(settings["options"], seed=stream.child("classify").integer())
+    config = dataclasses.replace(settings["options"], seed=stream.integer())
     result = run_classify(config, card=settings["card"])
     metrics = {metric_name("accuracy", variant): float(value) for variant, value in result.accuracy.items()}
     metrics.update({metric_name("energy_per_inference_J", variant): float(value)

@@ -37,7 +37,7 @@ def run_generate_cell(settings: Mapping[str, Any], stream) -> dict[str, float]:
 
     Args:
         settings: ``options`` (GenerationConfig).
-        stream: the cell's ``SeedStream``; the pipeline's root seed is ``stream.child("generate").integer()``.
+        stream: the cell's ``SeedStream``; its integer (the row's ``seed``) is the pipeline's root seed.
 
     Returns:
         Per method (``in_situ``, ``ex_situ``, ``no_noise``) the quality against real digits and the largest
@@ -47,7 +47,7 @@ def run_generate_cell(settings: Mapping[str, Any], stream) -> dict[str, float]:
     import dataclasses
     import tempfile
 
-    config = dataclasses.replace(settings["options"], seed=stream.child("generate").integer(), umap=False)
+    config = dataclasses.replace(settings["options"], seed=stream.integer(), umap=False)
     with tempfile.TemporaryDirectory(prefix="cim-emu-sweep-generate-") as directory:
         result = _generate(config, directory)
     metrics: dict[str, float] = {}

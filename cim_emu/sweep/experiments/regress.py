@@ -32,7 +32,8 @@ def run_regress_cell(settings: Mapping[str, Any], stream) -> dict[str, float]:
 
     Args:
         settings: ``card`` (DeviceCard), ``crossbar`` (CrossbarConfig), ``options`` (RegressionConfig).
-        stream: the cell's ``SeedStream``; the experiment's root seed is ``stream.child("regress").integer()``.
+        stream: the cell's ``SeedStream``; its integer (the row's ``seed``) is the experiment's root seed, so
+            ``cim-emu regress --seed <seed>`` with the same settings reproduces the cell.
 
     Returns:
         The held-out NLL (nats), coverage and mean absolute error of both networks, the deployed keep
@@ -43,7 +44,7 @@ def run_regress_cell(settings: Mapping[str, Any], stream) -> dict[str, float]:
     from cim_emu.experiments.regression import run_regression
 
     config = dataclasses.replace(settings["options"], crossbar=settings["crossbar"],
-                                 seed=stream.child("regress").integer())
+                                 seed=stream.integer())
     summary = run_regression(config, card=settings["card"]).metrics()
     return {name: float(value) for name, value in summary.items() if name != "config"}
 

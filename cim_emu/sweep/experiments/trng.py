@@ -1,9 +1,10 @@
 """Sweep adapter: p-bit bitstreams (``devices.generate_bitstream``) judged by NIST SP800-22 and TRNG metrics.
 
-Per cell: ``n_devices`` p-bits, each drawing from its own child of the cell's stream, write ``n_bits`` bits
-each at the pulse of the ``pulse`` group (by default the card's operating point; trimmed to each device's
-50 % point unless ``options.trimmed = false``); the streams are tested with :func:`cim_emu.randomness.run_suite`
-and :func:`cim_emu.randomness.assess_quality`.
+Per cell: :func:`cim_emu.experiments.trng.simulate_trng` (what ``cim-emu trng`` runs) with the cell's seed as
+its root seed: ``n_devices`` p-bits write ``n_bits`` bits each at the pulse of the ``pulse`` group (by default
+the card's operating point; trimmed to each device's 50 % point unless ``options.trimmed = false``); the
+streams are tested with :func:`cim_emu.randomness.run_suite` and :func:`cim_emu.randomness.assess_quality`.
+``cim-emu trng --seed <the row's seed>`` with the same card and options reproduces a cell's streams.
 """
 
 from __future__ import annotations
@@ -30,8 +31,7 @@ class TRNGOptions:
         n_devices: simulated p-bits (each with its own device variation).
         mode: ``"reset"`` (reset-then-write, independent bits) or ``"toggle"`` (Markov chain).
         trimmed: pulse each device at its own 50 % amplitude (the paper's configuration step); False pulses
-            every device at ``pulse.voltage_V``.
-        device_variation: draw each device's threshold offset (paper Fig. 13).
+            every device at ``pulse.voltage_V``. (Device-to-device variation: ``card.p_bit.sigma_v50_device_V``.)
         corrected: the corrected NIST arithmetic instead of STS 2.1.2's (docs/randomness.md).
     """
 
@@ -39,7 +39,6 @@ class TRNGOptions:
     n_devices: int = 1
     mode: str = "reset"
     trimmed: bool = True
-    device_variation: bool = True
     corrected: bool = False
 
     def __post_init__(self):
@@ -76,7 +75,7 @@ def run_trng_cell(settings: Mapping[str, Any], stream) -> dict[str, float]:
 
     Args:
         settings: ``card`` (DeviceCard), ``pulse`` (WritePulse), ``options`` (TRNGOptions).
-        stream: the cell's ``SeedStream``; device k draws from ``stream.child("trng").index(k)``.
+        stream: the cell's ``SeedStream``; its integer (the row's ``seed``) is the simulation's root seed.
 
     Returns:
         Switching probability (mean, std over devices), read errors, quality metrics averaged over
@@ -85,21 +84,14 @@ def run_trng_cell(settings: Mapping[str, Any], stream) -> dict[str, float]:
     """
     import numpy as np
 
-    import devices
+    from cim_emu.experiments.trng import simulate_trng
     from cim_emu.randomness import TEST_NAMES, assess_quality, run_suite
 
     card, pulse, options = settings["card"], settings["pulse"], settings["options"]
-    device_streams = stream.child("trng").spawn(options.n_devices)
-    bits = np.empty((options.n_devices, options.n_bits), dtype=np.uint8)
-    probabilities, read_errors = [], 0
-    for index, device_stream in enumerate(device_streams):
-        result = devices.generate_bitstream(
-            card, options.n_bits, mode=devices.WriteMode(options.mode), generator=device_stream.torch_generator(),
-            voltage_V=pulse.voltage_V, pulse_width_s=pulse.pulse_width_s, trim_to_half=options.trimmed,
-            device_variation=options.device_variation)
-        bits[index] = result.bits[0].cpu().numpy()
-        probabilities.append(float(result.probabilities[0]))
-        read_errors += int(result.read_errors)
+    simulation = simulate_trng(card, n_bits=options.n_bits, n_devices=options.n_devices, seed=stream.integer(),
+                               mode=options.mode, voltage_V=pulse.voltage_V, pulse_width_s=pulse.pulse_width_s,
+                               trimmed=options.trimmed)
+    bits, probabilities, read_errors = simulation.bits, simulation.probabilities, simulation.read_errors
     quality = assess_quality(bits)
     metrics = {
         "switching_probability_mean": float(np.mean(probabilities)),
@@ -141,7 +133,7 @@ EXPERIMENT = Experiment(
             Group("pulse", _pulse_base, "the write pulse (cim_emu.WritePulse): voltage_V, pulse_width_s; "
                                         "default: the card's operating point"),
             Group("options", lambda context: TRNGOptions(), "TRNG options: n_bits, n_devices, mode, trimmed, "
-                                                             "device_variation, corrected")),
+                                                             "corrected")),
     run=run_trng_cell,
     check=_check,
     warm_up=_warm_up,

@@ -11,8 +11,7 @@ import pytest
 import devices
 from cim_emu.energy import EnergyConfig
 from cim_emu.energy.report import bench_report
-from cim_emu.rng import SeedStream
-from cim_emu.sweep import experiment_names, parse_spec, run_one_cell
+from cim_emu.sweep import cell_seed, experiment_names, parse_spec, run_one_cell
 from cim_emu.sweep.plots import plot_metric
 from cim_emu.sweep.spec import Axis
 
@@ -41,14 +40,15 @@ def test_bench_takes_the_card_when_the_spec_sets_card_fields():
     assert low.mtj != high.mtj
 
 
-def test_trng_cell_reproduces_the_library_stream_of_its_seed():
+def test_trng_cell_is_the_trng_simulation_with_the_rows_seed():
+    from cim_emu.experiments.trng import simulate_trng
+
     spec = parse_spec({"experiment": "trng", "seed": 9, "options": {"n_bits": 2048},
                        "axes": {"card.p_bit.sigma_v50_device_V": [0.0, 0.05]}})
     outcome = run_one_cell(spec, 1)
-    card = spec.build(spec.cells()[1])["card"]
-    generator = SeedStream(9).index(1).child("trng").index(0).torch_generator()
-    bits = devices.generate_bitstream(card, 2048, generator=generator, trim_to_half=True).bits[0].numpy()
-    assert outcome.metrics["ones_fraction_mean"] == float(bits.mean())
+    card = spec.build(spec.cell(1))["card"]
+    simulation = simulate_trng(card, n_bits=2048, n_devices=1, seed=cell_seed(spec, 1))
+    assert outcome.metrics["ones_fraction_mean"] == float(simulation.bits.mean())
     # A trimmed device switches with probability 1/2 (its own 50 % point).
     assert outcome.metrics["switching_probability_mean"] == pytest.approx(0.5, abs=1e-6)
     assert 0 <= outcome.metrics["nist_pass_fraction"] <= 1
