@@ -335,6 +335,8 @@ def run_window(args: argparse.Namespace) -> int:
     params = _load(args)
     pulse, config = _simulation(args)
     voltages = _values(args.voltages, what="--voltages", limit=args.max_values)
+    if len(voltages) < 2 or any(b <= a for a, b in zip(voltages, voltages[1:], strict=False)):
+        raise ValueError(f"--voltages {args.voltages}: the window needs two or more increasing voltages")
     width = _positive(_number(args.width, duration=True, what="--width"), "--width")
     _check_work(args, pulses=2 * len(voltages) * args.trials,
                 simulated_s=width + pulse.rise_time_s + pulse.fall_time_s)

@@ -172,3 +172,22 @@ def test_wheel_ships_the_calibration_data_and_default_card(tmp_path):
     for name in calibration_data.FILE_NAMES + ("truth.json",):
         assert f"calibration_data/{name}" in names
     assert "devices/cards/default.json" in names
+
+
+def test_fit_reports_the_operating_point_and_the_unconstrained(data_copy, tmp_path, capsys):
+    for name in ("resistance.csv", "tmr_bias.csv", "pair_conductance.csv", "bitstream.txt"):
+        (data_copy / name).unlink()
+    out = tmp_path / "card.json"
+    assert main(["fit", str(data_copy), "--out", str(out), "--pulse-width", "6.5e-10"]) == 0
+    text = capsys.readouterr().out
+    assert "operating point:" in text and "given (--pulse-width)" in text
+    assert "unconstrained by the data" in text and "data_bit.tmr0" in text
+    card = devices.load_card(out)
+    assert card.p_bit.pulse_width_s == 6.5e-10
+    assert devices.summarize(card).switching_probability_at_operating_point == pytest.approx(0.5, abs=1e-9)
+    assert main(["fit", str(data_copy), "--out", str(out), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["operating_point"]["rule"] == "the width of the voltage sweep"
+    assert "data_bit.tmr0" in report["unconstrained"] and report["prior"]["card"] == devices.default_card().name
+    assert main(["fit", str(data_copy), "--out", str(out), "--pulse-width", "nan"]) == 2
+    assert "--pulse-width" in capsys.readouterr().err
