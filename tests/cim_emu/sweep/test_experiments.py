@@ -126,3 +126,15 @@ def test_line_plot_per_axis_value_and_gaps_for_failed_cells():
     # Three axes: one line per combination of the others.
     three = (Axis("a.x", (1, 2)), Axis("a.y", (1, 2)), Axis("a.z", ("p", "q", "r")))
     assert len(plot_metric(_records(three, "m"), three, "m").axes[0].containers) == 6
+
+
+def test_cim_emu_trng_with_the_rows_seed_reproduces_the_cell(tmp_path, capsys):
+    from cim_emu.cli import main
+
+    spec = parse_spec({"experiment": "trng", "seed": 3, "replicas": 2, "options": {"n_bits": 512}})
+    outcome = run_one_cell(spec, 1)
+    bits_file = tmp_path / "bits.txt"
+    assert main(["trng", "--n-bits", "512", "--seed", str(cell_seed(spec, 1)), "--out", str(bits_file)]) == 0
+    capsys.readouterr()
+    bits = bits_file.read_text().strip()
+    assert outcome.metrics["ones_fraction_mean"] == bits.count("1") / 512
