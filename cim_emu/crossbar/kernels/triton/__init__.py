@@ -8,12 +8,15 @@ masks and read noise on a CPU and a GPU:
   and backward, masks made from (row, output, input) counters and never stored;
 * :func:`noisy_column_readout_triton` / :func:`column_normals_triton` (``column_readout.py``): read noise,
   ADC and the row-block sum in one pass;
-* :func:`philox_words` (``philox.py``): the Philox4x32-10 twin on host tensors (tests).
+* :func:`philox_words` (``philox.py``): the Philox4x32-10 twin on host tensors (tests);
+* ``TritonTileBackend`` (``backend.py``): the tile backend of CUDA tiles (float GEMMs, the fused readout), made
+  by :func:`cuda_tile_backend`, which :func:`register_cuda_backend` hands to the tile dispatch.
 
 Importing this package does not import triton; the names above load their module on first use. The CUDA
-branches of the CPU kernels' dispatch ask :func:`use_triton`, which warns once and answers False when triton
-is missing, so those branches fall back to torch ops. Under ``TRITON_INTERPRET=1`` (set before triton
-compiles anything) the kernels run on CPU tensors with numpy: that is how the tests check them.
+branches (``masked_mvm``'s default backend, the tile dispatch) ask :func:`use_triton`, which warns once and
+answers False when triton is missing, so those branches fall back to torch ops. Under ``TRITON_INTERPRET=1``
+(set before triton compiles anything) the kernels run on CPU tensors with numpy: that is how the tests check
+them.
 """
 
 from __future__ import annotations
