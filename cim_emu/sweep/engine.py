@@ -240,6 +240,8 @@ def _execute(client, spec: SweepSpec, tasks: Mapping[int, CellTask], pending: li
     futures = {client.submit(run_cell, tasks[cell.index], key=f"cim-emu-sweep-{token}-cell-{cell.index}",
                              pure=False): cell for cell in pending}
     done = done_before
+    if progress is not None and done_before:
+        progress(done_before, total)  # resumed cells count as done from the start
     try:
         # Results come back in batches as they finish; an error is a lost worker, not a failing cell.
         for future, value in as_completed(futures, with_results=True, raise_errors=False):

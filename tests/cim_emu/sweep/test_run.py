@@ -90,8 +90,11 @@ def test_interrupt_keeps_finished_cells_and_resume_completes(reference, tmp_path
     # Without --resume the directory is refused; with it only the 5 missing cells run.
     with pytest.raises(ValueError, match="holds a sweep already; pass --resume"):
         run(TINY, out, in_process_client)
-    result = run(TINY, out, in_process_client, resume=True, figures=False)
+    calls = []
+    result = run(TINY, out, in_process_client, resume=True, figures=False,
+                 progress=lambda done, total: calls.append((done, total)))
     assert result.ok and result.n_run == 5
+    assert calls == [(done, 8) for done in range(3, 9)]  # the bar starts at the cells kept
     assert _same(_rows(out), reference)
     # A different spec cannot resume into this directory.
     with pytest.raises(ValueError, match="records a different spec"):
