@@ -5,7 +5,11 @@ draws (from the run's torch generator) and the statistics stay in :mod:`cim_emu.
 
 Within a sweep the spins are visited in the sampler's permuted order, block after block. Spins of one block are
 uncoupled, so visiting them one after another is the same update as the parallel one: the kernel is the block
-sampler, exact. The field of spin i costs its degree (CSR row), so sparse graphs cost O(edges) per sweep.
+sampler, exact. Each chain keeps its local fields, computed once per call and updated along a spin's row
+(CSR, or dense when mostly full) only when the spin actually changes: an attempted update costs one draw, a
+change costs the spin's degree. The chain loop is outermost (chains are independent), so the sweep order of
+each chain is the same whatever the chunking of the calls. From ``BATCHED_CHAINS`` chains on, a
+chain-vectorised kernel recomputes each field over the spins' rows with the chains in SIMD lanes instead.
 """
 
 from __future__ import annotations
@@ -46,18 +50,28 @@ def _flip(local, two_beta, draw):  # pragma: no cover - compiled
 def _sparse_kernel(indptr, indices, values, fields, spins, uniforms, betas, n_free, counted,
                    sums):  # pragma: no cover - compiled
     n_sweeps, n_chains = uniforms.shape[0], uniforms.shape[1]
-    for sweep in range(n_sweeps):
-        two_beta = 2.0 * betas[sweep]
-        for chain in range(n_chains):
-            state = spins[chain]
+    n = spins.shape[1]
+    local = np.empty(n)
+    for chain in range(n_chains):
+        state = spins[chain]
+        # Local fields once per call, then updated only where a spin actually changed: O(degree) per flip.
+        for spin in range(n):
+            total = fields[spin]
+            for k in range(indptr[spin], indptr[spin + 1]):
+                total += values[k] * state[indices[k]]
+            local[spin] = total
+        for sweep in range(n_sweeps):
+            two_beta = 2.0 * betas[sweep]
             draws = uniforms[sweep, chain]
             for spin in range(n_free):
-                local = fields[spin]
-                for k in range(indptr[spin], indptr[spin + 1]):
-                    local += values[k] * state[indices[k]]
-                state[spin] = _flip(local, two_beta, draws[spin])
+                new = _flip(local[spin], two_beta, draws[spin])
+                if new != state[spin]:
+                    change = new - state[spin]
+                    state[spin] = new
+                    for k in range(indptr[spin], indptr[spin + 1]):
+                        local[indices[k]] += values[k] * change
             if counted[sweep]:
-                for spin in range(state.shape[0]):
+                for spin in range(n):
                     sums[spin] += state[spin]
 
 
@@ -65,20 +79,64 @@ def _sparse_kernel(indptr, indices, values, fields, spins, uniforms, betas, n_fr
 def _dense_kernel(couplings, fields, spins, uniforms, betas, n_free, counted, sums):  # pragma: no cover - compiled
     n_sweeps, n_chains = uniforms.shape[0], uniforms.shape[1]
     n = spins.shape[1]
-    for sweep in range(n_sweeps):
-        two_beta = 2.0 * betas[sweep]
-        for chain in range(n_chains):
-            state = spins[chain]
+    local = np.empty(n)
+    for chain in range(n_chains):
+        state = spins[chain]
+        for spin in range(n):
+            row = couplings[spin]
+            total = 0.0
+            for k in range(n):
+                total += row[k] * state[k]
+            local[spin] = total + fields[spin]
+        for sweep in range(n_sweeps):
+            two_beta = 2.0 * betas[sweep]
             draws = uniforms[sweep, chain]
             for spin in range(n_free):
-                row = couplings[spin]
-                local = 0.0
-                for k in range(n):
-                    local += row[k] * state[k]
-                state[spin] = _flip(local + fields[spin], two_beta, draws[spin])
+                new = _flip(local[spin], two_beta, draws[spin])
+                if new != state[spin]:
+                    change = new - state[spin]
+                    state[spin] = new
+                    # J is symmetric: row ``spin`` is the column the change spreads along.
+                    row = couplings[spin]
+                    for k in range(n):
+                        local[k] += row[k] * change
             if counted[sweep]:
                 for spin in range(n):
                     sums[spin] += state[spin]
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def _batched_kernel(indptr, indices, values, fields, spins, uniforms, betas, n_free, counted,
+                    sums):  # pragma: no cover - compiled
+    # spins (n, chains) and uniforms (sweeps, n_free, chains): the innermost loop runs over chains, contiguous,
+    # so one coupling serves every chain in SIMD lanes.
+    n_sweeps, n_chains = uniforms.shape[0], uniforms.shape[2]
+    n = spins.shape[0]
+    local = np.empty(n_chains)
+    for sweep in range(n_sweeps):
+        two_beta = 2.0 * betas[sweep]
+        for spin in range(n_free):
+            for chain in range(n_chains):
+                local[chain] = fields[spin]
+            for k in range(indptr[spin], indptr[spin + 1]):
+                value = values[k]
+                neighbour = spins[indices[k]]
+                for chain in range(n_chains):
+                    local[chain] += value * neighbour[chain]
+            draws = uniforms[sweep, spin]
+            state = spins[spin]
+            for chain in range(n_chains):
+                state[chain] = _flip(local[chain], two_beta, draws[chain])
+        if counted[sweep]:
+            for spin in range(n):
+                total = 0.0
+                for chain in range(n_chains):
+                    total += spins[spin, chain]
+                sums[spin] += total
+
+
+#: From this many chains on, the chain-vectorised kernel beats the per-chain incremental one.
+BATCHED_CHAINS = 8
 
 
 def gibbs_sweeps(couplings: CSRCouplings, fields: np.ndarray, spins: np.ndarray, uniforms: np.ndarray,
@@ -90,13 +148,18 @@ def gibbs_sweeps(couplings: CSRCouplings, fields: np.ndarray, spins: np.ndarray,
         fields: (n,) float64 fields h.
         spins: (chains, n) float64 spins in {-1, +1}, updated in place (the first ``n_free`` spins; the rest
             are clamped).
-        uniforms: (n_sweeps, chains, n_free) float64 uniform draws in [0, 1).
+        uniforms: (n_sweeps, chains, n_free) float32 or float64 uniform draws in [0, 1).
         betas: (n_sweeps,) float64 inverse temperatures.
         n_free: spins updated per sweep.
         counted: (n_sweeps,) bool, sweeps whose states are added to ``sums``.
         sums: (n,) float64 running sum of the counted states, updated in place.
     """
-    if couplings.dense is not None:
+    if spins.shape[0] >= BATCHED_CHAINS:
+        transposed = np.ascontiguousarray(spins.T)
+        _batched_kernel(couplings.indptr, couplings.indices, couplings.values, fields, transposed,
+                        np.ascontiguousarray(uniforms.transpose(0, 2, 1)), betas, n_free, counted, sums)
+        spins[...] = transposed.T
+    elif couplings.dense is not None:
         _dense_kernel(couplings.dense, fields, spins, uniforms, betas, n_free, counted, sums)
     else:
         _sparse_kernel(couplings.indptr, couplings.indices, couplings.values, fields, spins, uniforms, betas,
