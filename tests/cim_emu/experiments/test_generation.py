@@ -29,7 +29,8 @@ from diffusion import (
 )
 
 ALL = (Method.IN_SITU, Method.EX_SITU, Method.NO_NOISE)
-TINY = dict(n_images=8, n_steps=2, umap=False, calibration_draws=512, n_probe_steps=1)
+# Tiny: no step probes here (the CLI test below runs them, tests/diffusion/test_calibration.py tests them).
+TINY = dict(n_images=8, n_steps=2, umap=False, calibration_draws=512, n_probe_steps=0)
 SMALL = dict(n_images=16, n_steps=4, umap=False, calibration_draws=512, n_probe_steps=1)
 
 
@@ -148,6 +149,8 @@ def test_cli_generate_prints_the_summary_and_a_failed_check_is_exit_1(tmp_path, 
     assert "acceptance check failed" in captured.err.strip().splitlines()[-1] and "Traceback" not in captured.err
     metrics = json.loads((tmp_path / "cli" / "metrics.json").read_text())
     assert metrics["config"]["n_images"] == 8 and metrics["checks"] == {"forced check": False}
+    # The CLI's defaults probe up to 6 steps: both steps of this 2-step run.
+    assert [probe["step_index"] for probe in metrics["methods"]["ex-situ"]["step_calibration"]] == [0, 1]
     assert json.loads((tmp_path / "cli" / "op_counts.json").read_text()) == {
         "n_images": 8, "ex_situ": metrics["methods"]["ex-situ"]["op_counts"]}
 
@@ -164,6 +167,7 @@ def test_cli_generate_writes_outputs(tmp_path, capsys):
 def _check_full_run(tmp_path, device):
     result = _run(tmp_path, "first", device, methods=ALL, **SMALL)
     _check_artefacts_and_counters(result, n_images=16, n_steps=4)
+    assert all(len(method.step_calibration) == 1 for method in result.methods.values())
     images = np.load(result.methods["in-situ"].images_file)
     # Same seed, same device: the same images; another seed: different ones.
     again = _run(tmp_path, "again", device, methods=(Method.IN_SITU,), **SMALL)
