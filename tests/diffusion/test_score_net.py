@@ -57,7 +57,7 @@ def _train(seed: int) -> tuple[ScoreNetwork, float, float]:
         before = float(denoising_loss(network, data.repeat(16, 1), schedule, generator=fixed,
                                       network_generator=fixed))
     trained, report = train_score_network(
-        network, data, schedule, ScoreTrainingConfig(n_iterations=300, batch_size=64, ema_decay=0.9),
+        network, data, schedule, ScoreTrainingConfig(n_iterations=150, batch_size=64, ema_decay=0.9),
         generator=torch.Generator().manual_seed(seed), network_generator=torch.Generator().manual_seed(seed + 1),
     )
     return trained, before, report.held_out_loss
@@ -66,7 +66,8 @@ def _train(seed: int) -> tuple[ScoreNetwork, float, float]:
 def test_hardware_aware_training_learns_and_is_reproducible():
     first, before, after = _train(3)
     second, _, again = _train(3)
-    # An untrained network predicts eps with error ~1 (or worse); 300 steps must cut the loss clearly.
+    # An untrained network predicts eps with error ~1 (or worse); 150 steps must cut the loss clearly
+    # (measured 0.98 -> 0.49 with these seeds; 300 steps reach 0.24).
     assert after < 0.8 * before
     assert after == again
     for (name, tensor), (_, other) in zip(first.state_dict().items(), second.state_dict().items(), strict=True):
