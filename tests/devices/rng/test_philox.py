@@ -112,3 +112,15 @@ def test_old_names_still_import_and_are_the_one_implementation():
     assert philox4x32_numba is devices.macrospin.kernel_numba.philox4x32_numba
     assert philox4x32_numba is devices.rng.philox_numba.philox4x32_numba
     assert devices.macrospin.kernel_numba.box_muller_numba is devices.rng.philox_numba.box_muller_numba
+
+
+@pytest.mark.gpu
+def test_torch_philox_on_cuda_gives_the_cpu_words():
+    counters = torch.from_numpy(np.random.default_rng(6).integers(0, 2**32, size=(4, 1000), dtype=np.int64))
+    key = 0x0F1E_2D3C_4B5A_6978
+    on_cpu = torch.stack(philox4x32_torch(tuple(counters), key))
+    on_cuda = torch.stack(philox4x32_torch(tuple(counters.cuda()), key))
+    assert torch.equal(on_cuda.cpu(), on_cpu)
+    for counter, key_pair, expected in KAT_VECTORS:
+        words = philox4x32_torch(tuple(torch.tensor([c], device="cuda") for c in counter), key_pair)
+        assert tuple(int(w) for w in words) == expected
