@@ -131,7 +131,11 @@ def _local_client(n_workers: int | None, n_cells: int):
     # The dashboard (when bokeh is installed) on a free port, so that several sweeps can run side by side.
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                            dashboard_address=":0")
-    return Client(cluster), cluster
+    try:
+        return Client(cluster), cluster
+    except BaseException:
+        cluster.close()
+        raise
 
 
 def _as_spec(spec: SweepSpec | Mapping | str | os.PathLike, max_cells: int) -> SweepSpec:
@@ -198,16 +202,17 @@ def run(spec: SweepSpec | Mapping | str | os.PathLike, out: str | os.PathLike, c
     store.write_manifest(manifest)
 
     own_cluster = None
-    if client is None and pending:
-        client, own_cluster = _local_client(n_workers, len(pending))
     session: dict[str, Any] = {"started_utc": started, "cells_run": 0, "cells_failed": 0, "cell_wall_s_total": 0.0}
-    cluster = ClusterInfo(scheduler="", dashboard=None, n_workers=0, n_threads=0, local=own_cluster is not None)
-    status = "interrupted"
+    cluster = ClusterInfo(scheduler="", dashboard=None, n_workers=0, n_threads=0, local=client is None)
+    status = "interrupted"  # until the last cell is in: what sweep.json says if anything below raises
     try:
         if pending:
+            if client is None:
+                client, own_cluster = _local_client(n_workers, len(pending))
             try:
                 client.register_plugin(SweepWorkerPlugin(spec.experiment), name=SweepWorkerPlugin.name)
             except Exception as error:  # e.g. a worker without cim-emu installed: bad set-up, not a failed cell
+                status = "set-up failed"
                 raise ValueError(f"the Dask workers could not be set up for {spec.experiment!r} "
                                  f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}); "
                                  "install the same cim-emu on every worker") from None

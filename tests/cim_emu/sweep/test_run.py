@@ -141,6 +141,21 @@ def test_a_failing_cell_is_recorded_and_the_sweep_goes_on(tmp_path, in_process_c
     assert _same(_rows(tmp_path / "cli"), _rows(tmp_path / "lib"))
 
 
+def _cold_warm_up():
+    raise ImportError("no module named 'missing_dependency'")
+
+
+def test_workers_that_cannot_be_set_up_stop_the_sweep_before_any_cell(tmp_path, in_process_client):
+    register_experiment(Experiment(name="test-unwarmable", description="its warm-up fails",
+                                   groups=(Group("options", lambda context: _Options(), "x"),),
+                                   run=_square_or_fail, warm_up=_cold_warm_up))
+    with pytest.raises(ValueError, match="could not be set up for 'test-unwarmable' .*missing_dependency"):
+        run({"experiment": "test-unwarmable"}, tmp_path / "out", in_process_client)
+    assert not (tmp_path / "out" / "parts").exists()
+    assert json.loads((tmp_path / "out" / "sweep.json").read_text())["status"] == "set-up failed"
+    in_process_client.unregister_worker_plugin("cim-emu-sweep")
+
+
 @pytest.mark.parametrize("args, expected", [
     (['experiment = "trng"\n[axes]\n"card.p_bit.sigma_v50" = [0.1]\n'], "axes.card.p_bit.sigma_v50"),
     (['experiment = "trng"\n[axes]\n"options.n_bits" = []\n'], "axes.options.n_bits: an empty axis"),
