@@ -206,8 +206,9 @@ def fit_switching(table: dict[str, np.ndarray], base: PBitParams, *, file: str =
     population = _population(x[:n_devices], covariance[:n_devices, :n_devices])
     estimates["p_bit.v50_V"] = population["mean"]
     estimates["p_bit.sigma_v50_device_V"] = population["spread"]
+    may_be_zero_or_negative = {"p_bit.precession_slope_per_V": -math.inf, "p_bit.sigma_v50_device_V": 0.0}
     unusable = [name for name, e in estimates.items() if not math.isfinite(e.value) or
-                (name != "p_bit.precession_slope_per_V" and e.value <= 0)]
+                (e.value < may_be_zero_or_negative[name] if name in may_be_zero_or_negative else e.value <= 0)]
     if unusable:
         from devices.io import DataError
 
