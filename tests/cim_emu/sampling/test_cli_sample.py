@@ -91,3 +91,15 @@ def test_bad_graph_line_exits_2_naming_file_and_line(tmp_path, capsys):
     path.write_text("3 2\n1 2 1\n2 x 1\n")
     code, _, err = _run(capsys, "sample", "maxcut", "--graph", str(path), "--ideal")
     assert code == 2 and "edges.txt:3:" in err and err.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_dtm_command_writes_samples_and_metrics(tmp_path, capsys):
+    code, out, err = _run(capsys, "sample", "dtm", "--images", "40", "--epochs", "2", "--sweeps", "5", "--no-sde",
+                          "--json", "--out", str(tmp_path / "dtm"))
+    assert code == 0, err
+    data = json.loads(out)
+    assert {"binarized real vs real", "dtm ideal vs real", "dtm hardware vs real"} == set(data["metrics"])
+    assert data["energy"]["dtm hardware"]["in_situ"]["pJ_per_flip"] > 0
+    for name in ("dtm.json", "dtm_samples.png", "dtm_trajectory.png", "dtm_hardware_images.npy"):
+        assert (tmp_path / "dtm" / name).exists()
