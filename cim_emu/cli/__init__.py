@@ -57,22 +57,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_received: list[int] = []
+
+
 def _raise_terminated(signum, frame):
+    _received.append(signum)
     raise Terminated
 
 
+def _raise_interrupt(signum, frame):
+    _received.append(signum)
+    raise KeyboardInterrupt
+
+
 @contextlib.contextmanager
-def _sigterm_as_exception():
-    """Turn SIGTERM into :class:`Terminated` while a command runs (main thread only)."""
+def _signals_as_exceptions():
+    """Turn SIGTERM into :class:`Terminated` and SIGINT into ``KeyboardInterrupt`` while a command runs, and
+    remember that one arrived (main thread only; an ignored SIGINT stays ignored)."""
+    handlers = {signal.SIGTERM: _raise_terminated}
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        handlers[signal.SIGINT] = _raise_interrupt
     try:
-        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+        previous = {number: signal.signal(number, handler) for number, handler in handlers.items()}
     except ValueError:  # not the main thread: leave the process's handling alone
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _one_line(error: BaseException) -> str:
@@ -93,9 +107,26 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     command = getattr(args, "command", None) or "cim-emu"
+    _received.clear()
     try:
-        with _sigterm_as_exception():
+        with _signals_as_exceptions():
             result = args.func(args)
+    except BaseException as error:
+        if not _received or isinstance(error, SystemExit):
+            return _exit_code(command, error)
+        # A signal arrived: whatever unwound the command is its consequence (C code may have turned the
+        # signal's exception into another, e.g. an ImportError during an import).
+        terminated = _received[0] == signal.SIGTERM
+        print(f"cim-emu {command}: {'terminated' if terminated else 'interrupted'}; no output was written",
+              file=sys.stderr)
+        return 143 if terminated else 130
+    return int(result or 0)
+
+
+def _exit_code(command: str, error: BaseException) -> int:
+    """The exit code of a command that raised ``error`` (re-raised when it is a bug)."""
+    try:
+        raise error
     except CommandFailed as failure:
         print(f"cim-emu {command}: {failure}", file=sys.stderr)
         return 1
@@ -120,4 +151,3 @@ def main(argv: list[str] | None = None) -> int:
     except Terminated:
         print(f"cim-emu {command}: terminated; no output was written", file=sys.stderr)
         return 143
-    return int(result or 0)

@@ -11,9 +11,11 @@ import contextlib
 import os
 import pathlib
 import shutil
+import signal
 import tempfile
 
-__all__ = ["check_file", "check_directory", "Staging", "remove_stale_staging"]
+__all__ = ["check_file", "check_directory", "Staging", "remove_stale_staging", "make_staging_directory",
+           "signals_deferred"]
 
 _STAGING_TAG = ".staging-"
 
@@ -70,6 +72,39 @@ def remove_stale_staging(parent: pathlib.Path, name: str) -> None:
             shutil.rmtree(candidate, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def signals_deferred():
+    """Hold SIGINT and SIGTERM until the block ends (they are delivered then)."""
+    signals = {signal.SIGINT, signal.SIGTERM}
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - no pthread_sigmask here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def make_staging_directory(parent: pathlib.Path, name: str) -> pathlib.Path:
+    """Create the hidden staging folder of output ``name`` in ``parent`` (named with this process's id).
+
+    A signal arriving while it is created is held until the path is known, and then removes the folder, so a
+    Ctrl-C or SIGTERM at any moment leaves nothing behind.
+    """
+    created = []
+    try:
+        with signals_deferred():
+            created.append(pathlib.Path(tempfile.mkdtemp(prefix=f".{name}{_STAGING_TAG}{os.getpid()}-",
+                                                         dir=parent)))
+    except BaseException:
+        for path in created:
+            shutil.rmtree(path, ignore_errors=True)
+        raise
+    return created[0]
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -96,8 +131,7 @@ class Staging:
         self.parent = anchor.parent
         self.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_staging(self.parent, anchor.name)
-        self.directory = pathlib.Path(tempfile.mkdtemp(prefix=f".{anchor.name}{_STAGING_TAG}{os.getpid()}-",
-                                                       dir=self.parent))
+        self.directory = make_staging_directory(self.parent, anchor.name)
 
     def __enter__(self) -> Staging:
         return self
@@ -134,7 +168,7 @@ class Staging:
         return destination
 
     def discard(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
+        with signals_deferred(), contextlib.suppress(FileNotFoundError):
             shutil.rmtree(self.directory)
 
 

@@ -6,7 +6,6 @@ import html
 import os
 import pathlib
 import shutil
-import tempfile
 
 
 class Report:
@@ -17,13 +16,12 @@ class Report:
     """
 
     def __init__(self, destination: str | os.PathLike, title: str):
-        from cim_emu.cli._outputs import check_directory, remove_stale_staging
+        from cim_emu.cli._outputs import check_directory, make_staging_directory, remove_stale_staging
 
         self.destination = check_directory(destination, "--out").resolve()
         self.destination.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_staging(self.destination.parent, self.destination.name)
-        self.directory = pathlib.Path(tempfile.mkdtemp(prefix=f".{self.destination.name}.staging-{os.getpid()}-",
-                                                       dir=self.destination.parent))
+        self.directory = make_staging_directory(self.destination.parent, self.destination.name)
         self.title = title
         self._parts: list[str] = []
 
@@ -59,6 +57,12 @@ class Report:
         mask = os.umask(0)
         os.umask(mask)
         os.chmod(self.directory, 0o777 & ~mask)
+        from cim_emu.cli._outputs import signals_deferred
+
+        with signals_deferred():  # the swap below completes or does not start
+            return self._swap_into_place()
+
+    def _swap_into_place(self) -> pathlib.Path:
         old = None
         if self.destination.exists() and not self.destination.is_dir():
             raise ValueError(f"--out {self.destination}: exists and is not a directory; it is not replaced")
@@ -73,4 +77,7 @@ class Report:
         return self.destination / "index.html"
 
     def discard(self) -> None:
-        shutil.rmtree(self.directory, ignore_errors=True)
+        from cim_emu.cli._outputs import signals_deferred
+
+        with signals_deferred():
+            shutil.rmtree(self.directory, ignore_errors=True)

@@ -185,11 +185,23 @@ def _bench_stage(report, args) -> None:
           f"{ratios['efficiency']:.2f}x")
 
 
+def _classify_stage(report, args) -> None:
+    from cim_emu.experiments.classify import demo_section
+
+    section = demo_section(report.directory / "classify", seed=args.seed)
+    report.section(f"6. {section.title}", section.text)
+    report.table(section.header, section.rows)
+    for path, caption in section.figures:
+        report.figure(path, caption)
+    print(f"  {section.summary}")
+
+
 STAGES = {"device": ("device model and calibration fit", _device_stage),
           "trng": ("p-bit TRNG and NIST SP800-22", _trng_stage),
           "regress": ("Fig. 22 regression on emulated tiles", _regress_stage),
           "generate": ("in-situ vs ex-situ latent diffusion", _generate_stage),
-          "bench": ("Table II energy model and end-to-end cost", _bench_stage)}
+          "bench": ("Table II energy model and end-to-end cost", _bench_stage),
+          "classify": ("your own network on the crossbar: digits, p-bits, MC-dropconnect", _classify_stage)}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -199,9 +211,10 @@ def run(args: argparse.Namespace) -> int:
     unknown = [s for s in chosen if s not in STAGES]
     if unknown or not chosen:
         raise ValueError(f"--stages: unknown stage(s) {unknown}; choose from {', '.join(STAGES)}")
-    report = Report(args.out, "cim-emu demo report")
     started = time.perf_counter()
+    report = None
     try:
+        report = Report(args.out, "cim-emu demo report")
         for number, key in enumerate(chosen, start=1):
             name, stage = STAGES[key]
             stage_start = time.perf_counter()
@@ -210,7 +223,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"  done in {time.perf_counter() - stage_start:.1f} s")
         index = report.publish()
     except BaseException:
-        report.discard()
+        if report is not None:
+            report.discard()
         raise
     print(f"report: {index} ({time.perf_counter() - started:.0f} s)")
     return 0
