@@ -248,15 +248,16 @@ def _execute(client, spec: SweepSpec, tasks: Mapping[int, CellTask], pending: li
     if progress is not None and done_before:
         progress(done_before, total)  # resumed cells count as done from the start
     try:
-        # Results come back in batches as they finish; an error is a lost worker, not a failing cell.
-        for future, value in as_completed(futures, with_results=True, raise_errors=False):
+        # Each result is fetched here, in the calling thread: as_completed(with_results=True) gathers in
+        # background tasks, and one that dies on a connection error (seen under heavy load) never reports,
+        # which would hang the sweep. An error here is a lost worker or connection, not a failing cell.
+        for future in as_completed(futures):
             cell = futures[future]
-            if isinstance(value, CellOutcome):
-                outcome = value
-            else:  # the worker died more often than the scheduler allows, or similar
-                message = f"{type(value).__name__}: {value}".splitlines()[0] if isinstance(value, BaseException) \
-                    else f"unexpected result {type(value).__name__}"
-                outcome = CellOutcome(cell.index, {}, message, 0.0, "unknown")
+            try:
+                outcome = future.result()
+            except Exception as error:
+                outcome = CellOutcome(cell.index, {}, f"{type(error).__name__}: {error}".splitlines()[0], 0.0,
+                                      "unknown")
             store.write_part(part_record(cell, cell_seed(spec, cell.index), outcome, digest))
             session["cells_run"] += 1
             session["cells_failed"] += outcome.error is not None
