@@ -259,9 +259,12 @@ class GibbsSampler:
                 raise ValueError(f"initial: expected ({n_chains}, {n}) spins in {{-1, +1}}, got shape "
                                  f"{tuple(initial.shape)}")
             spins = initial.to(dtype)[:, self.permutation].clone()
-        # Mostly-full couplings with many chains: the torch GEMM per block beats the kernels (measured ~2x at
-        # 32-128 chains on a dense 1024-spin model); otherwise the compiled kernels win.
-        use_kernel = self.kernel is not None and not (self.kernel[0].dense is not None and n_chains >= BATCHED_CHAINS)
+        # Mostly-full couplings, many chains and large blocks: the torch GEMM per block beats the kernels (~2x at
+        # 32-128 chains on a dense bipartite 1024-spin model); otherwise (sparse, few chains, or small blocks whose
+        # per-call overhead dominates) the compiled kernels win.
+        gemm_wins = (self.kernel is not None and self.kernel[0].dense is not None and n_chains >= BATCHED_CHAINS
+                     and n >= 32 * self.n_blocks)
+        use_kernel = self.kernel is not None and not gemm_wins
         if use_kernel:
             spins = spins.to(torch.float64)
         update_generator = stream.child("updates").torch_generator()
