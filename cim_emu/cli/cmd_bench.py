@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 _DESCRIPTION = """\
 Evaluate the circuit-level energy model: throughput, energy per bit and added area of in-situ p-bits
@@ -142,7 +143,12 @@ def run(args: argparse.Namespace) -> int:
 
     plots: list[str] = []
     if args.plot:
-        plots = [path for _, path in write_energy_plots(config, args.plot)]
+        from cim_emu.cli._outputs import Staging
+
+        with Staging(args.plot) as staging:  # every figure or none
+            staged = write_energy_plots(config, staging.path("plots"))
+            staging.publish_directory("plots", args.plot)
+        plots = [os.path.join(args.plot, os.path.basename(path)) for _, path in staged]
         report["plots"] = plots
     if args.dump_config:
         save_energy_config(config, args.dump_config)

@@ -250,9 +250,14 @@ def run_sweep(args: argparse.Namespace) -> int:
         devices = nominal_devices(params, args.devices)
     result = switching_map(params, voltages, widths, args.trials, generator=run_generator, pulse=pulse,
                            devices=devices, config=config, device=args.device, progress=_progress("sllg sweep"))
-    write_switching_csv(result, args.out, array_id=args.array_id)
-    if args.plot:
-        plot_switching_map(result, args.plot)
+    from cim_emu.cli._outputs import Staging
+
+    with Staging(args.out) as staging:  # both outputs or neither
+        write_switching_csv(result, staging.path("map.csv"), array_id=args.array_id)
+        if args.plot:
+            plot_switching_map(result, staging.path("map.png"))
+            staging.publish_file("map.png", args.plot)
+        staging.publish_file("map.csv", args.out)
     rows = []
     mean = result.probability.mean(axis=0)
     for w, width in enumerate(widths):
@@ -294,15 +299,20 @@ def run_trace(args: argparse.Namespace) -> int:
     trace = trace_magnetisation(params, torch.full((args.trials,), voltage), width, generator=generator,
                                 record_interval_s=interval, duration_s=duration,
                                 pulse=pulse, config=config, device=args.device)
-    with atomic_write(args.out, "w", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["time_s", "trial", "voltage_V", "m_x", "m_y", "m_z"])
-        for r, time_s in enumerate(trace.time_s.tolist()):
-            for t in range(args.trials):
-                writer.writerow([repr(time_s), t, repr(float(trace.voltage_V[r, t])),
-                                 *(repr(float(v)) for v in trace.magnetisation[r, t])])
-    if args.plot:
-        _plot_trace(trace, args.plot)
+    from cim_emu.cli._outputs import Staging
+
+    with Staging(args.out) as staging:  # both outputs or neither
+        with atomic_write(staging.path("trace.csv"), "w", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(["time_s", "trial", "voltage_V", "m_x", "m_y", "m_z"])
+            for r, time_s in enumerate(trace.time_s.tolist()):
+                for t in range(args.trials):
+                    writer.writerow([repr(time_s), t, repr(float(trace.voltage_V[r, t])),
+                                     *(repr(float(v)) for v in trace.magnetisation[r, t])])
+        if args.plot:
+            _plot_trace(trace, staging.path("trace.png"))
+            staging.publish_file("trace.png", args.plot)
+        staging.publish_file("trace.csv", args.out)
     final = trace.magnetisation[-1, :, 2]
     print(f"wrote {args.out}: {trace.time_s.numel()} records x {args.trials} trials; final m_z "
           + ", ".join(f"{v:+.3f}" for v in final.tolist()) + f" (backend {trace.backend})")
