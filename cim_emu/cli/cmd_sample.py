@@ -207,13 +207,14 @@ def run_ising(args: argparse.Namespace) -> int:
     from cim_emu.cli._format import print_json
     from cim_emu.cli._progress import stage_bars
     from cim_emu.sampling import GibbsSampler, UpdateOrder, load_model_npz
+    from cim_emu.sampling.model import MAX_MODEL_SPINS
     from cim_emu.sampling.plots import plot_ising
 
     burn_in = args.sweeps // 10 if args.burn_in is None else args.burn_in
     if burn_in >= args.sweeps:
         raise ValueError(f"--burn-in {burn_in}: must be below --sweeps {args.sweeps}")
     with _staged(args.out) as staging:
-        model = load_model_npz(args.model)
+        model = load_model_npz(args.model, max_spins=10**9 if args.allow_large else MAX_MODEL_SPINS)
         order = UpdateOrder.SEQUENTIAL if args.sequential else UpdateOrder.BLOCK
         from cim_emu.rng import SeedStream
 

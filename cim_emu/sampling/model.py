@@ -14,7 +14,10 @@ import os
 import numpy as np
 import torch
 
-__all__ = ["IsingModel", "load_model_npz", "check_beta"]
+__all__ = ["IsingModel", "load_model_npz", "check_beta", "MAX_MODEL_SPINS"]
+
+#: Largest model read without ``allow_large``: J of 10^4 spins is 800 MB of float64.
+MAX_MODEL_SPINS = 10_000
 
 #: Largest symmetric-difference |J - J^T| (relative to max |J|) accepted as rounding rather than asymmetry.
 _SYMMETRY_TOLERANCE = 1e-9
@@ -134,11 +137,26 @@ class IsingModel:
         return cls(torch.from_numpy(upper + upper.T), torch.from_numpy(fields))
 
 
-def load_model_npz(path: str | os.PathLike) -> IsingModel:
+def _stored_shape(name: str, member: str) -> tuple[int, ...]:
+    """Shape of array ``member`` of an .npz, read from its header without loading the data."""
+    import zipfile
+
+    with zipfile.ZipFile(name) as archive, archive.open(f"{member}.npy") as handle:
+        version = np.lib.format.read_magic(handle)
+        shape, _, _ = (np.lib.format.read_array_header_1_0(handle) if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0(handle))
+    return tuple(shape)
+
+
+def load_model_npz(path: str | os.PathLike, *, max_spins: int = MAX_MODEL_SPINS) -> IsingModel:
     """Read a model from an ``.npz`` holding arrays ``J`` (n, n) and ``h`` (n,).
 
+    Args:
+        path: the file.
+        max_spins: refuse larger models before loading them (CLI: ``--allow-large`` lifts it).
+
     Raises:
-        ValueError: naming the file and what is wrong (missing array, shape, symmetry, diagonal, NaN).
+        ValueError: naming the file and what is wrong (missing array, shape, symmetry, diagonal, NaN, size).
         OSError: if the file cannot be read.
     """
     name = os.fspath(path)
@@ -148,6 +166,10 @@ def load_model_npz(path: str | os.PathLike) -> IsingModel:
             if missing:
                 raise ValueError(f"{name}: missing array(s) {missing}; expected 'J' (n x n) and 'h' (n), "
                                  f"found {sorted(archive.files)}")
+            shape = _stored_shape(name, "J")
+            if any(size > max_spins for size in shape):
+                raise ValueError(f"{name}: J has shape {shape}, more than {max_spins} spins; pass --allow-large "
+                                 "(max_spins) to load it")
             couplings, fields = archive["J"], archive["h"]
     except (ValueError, EOFError, OSError) as error:
         if isinstance(error, ValueError) and str(error).startswith(name):

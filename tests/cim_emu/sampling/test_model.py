@@ -47,6 +47,8 @@ def test_npz_round_trip_and_errors(tmp_path):
     (tmp_path / "junk.npz").write_text("not a zip")
     with pytest.raises(ValueError, match="junk.npz: not a readable"):
         load_model_npz(tmp_path / "junk.npz")
+    with pytest.raises(ValueError, match=r"more than 3 spins; pass --allow-large"):
+        load_model_npz(path, max_spins=3)
     np.savez(tmp_path / "diag.npz", J=np.eye(2), h=np.zeros(2))
     with pytest.raises(ValueError, match=r"diag\.npz: J: diagonal entry \(0, 0\)"):
         load_model_npz(tmp_path / "diag.npz")
