@@ -66,7 +66,8 @@ def _common(parser: argparse.ArgumentParser, *, ideal: bool = True, out_default:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``sample`` command and its subcommands."""
     parser = subparsers.add_parser("sample", help="Ising sampling, max-cut and a denoising RBM chain on p-bits",
-                                   description=__doc__.split("\n\n")[0])
+                                   description="Ising / Boltzmann sampling, max-cut annealing and a denoising RBM "
+                                               "chain on p-bit crossbars (docs/sampling.md).")
     commands = parser.add_subparsers(dest="sample_command", metavar="KIND", required=True)
 
     ising = commands.add_parser("ising", help="sample p(m) ~ exp(-beta E(m)) of a model file",
