@@ -61,8 +61,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--allow-large", action="store_true",
                         help=f"allow more than {_MAX_SAMPLES} samples per image (--samples, --mc-samples)")
     parser.add_argument("--train", action="store_true",
-                        help="regenerate the weights file (--weights, default the shipped path) and exit")
-    parser.add_argument("--epochs", type=_count, default=None, help="training epochs of the float-weight networks with --train (default: 30)")
+                        help="regenerate the weights file (--weights, default the shipped path; one thread, a few "
+                             "minutes) and exit")
+    parser.add_argument("--epochs", type=_count, default=None,
+                        help="training epochs of the float-weight networks with --train (default: 30)")
     parser.set_defaults(func=run)
 
 
@@ -145,12 +147,16 @@ def _write(result, directory: str) -> list[str]:
 
 
 def _train(args: argparse.Namespace, card) -> int:
+    import torch
+
     from cim_emu.cli._progress import stage_bars
     from cim_emu.experiments.classify import DEFAULT_WEIGHTS
     from cim_emu.experiments.train_classify import TrainingConfig, save_weights, train_classify
 
     path = args.weights or DEFAULT_WEIGHTS
     _check_out(os.path.dirname(os.path.abspath(path)))
+    # One thread: the shipped file is reproducible bit for bit (GEMM reductions depend on the thread count).
+    torch.set_num_threads(1)
     overrides = {"seed": args.seed}
     if args.epochs is not None:
         overrides["n_epochs"] = args.epochs
