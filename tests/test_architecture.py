@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import pathlib
+import re
 
 import pytest
 
@@ -289,3 +290,49 @@ def test_library_code_leaves_matplotlib_global_state_alone():
                  for line, what in _pyplot_uses(tree)]
     assert not offenders, ("library code must build figures with matplotlib.figure.Figure (no matplotlib.use, no "
                            "pyplot):\n" + "\n".join(offenders))
+
+
+def _readme_architecture_rows() -> dict[str, tuple[str, str]]:
+    """The README's architecture table: package folder -> (what it holds, what it may import)."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Architecture"):text.index("\n## ", text.index("## Architecture") + 1)]
+    rows = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`") and cells[0].endswith("/`"):
+            rows[cells[0].strip("`").rstrip("/")] = (cells[1], cells[2])
+    return rows
+
+
+def test_readme_architecture_table_matches_the_tree_and_the_graph():
+    rows = _readme_architecture_rows()
+    assert len(rows) >= 10, f"README architecture table not found or cut short: {sorted(rows)}"
+    graph = package_graph()
+    problems = []
+    for folder, (holds, imports) in rows.items():
+        directory = ROOT / folder
+        if not (directory / "__init__.py").exists():
+            problems.append(f"README lists {folder}/, which is not a package")
+            continue
+        # Every file or folder the row names (`name.py`, `name/`, `name/sub/`) exists inside the package.
+        for name in re.findall(r"`([\w/]+(?:\.py|/))`", holds):
+            if not (directory / name).exists():
+                problems.append(f"README: {folder}/ names {name}, which does not exist")
+        node = folder.replace("/", ".")
+        if imports == "all three":
+            continue
+        allowed = set() if imports.startswith("nothing") else set(re.findall(r"`([\w.]+)`", imports))
+        outside = {target for target in graph.get(node, set()) - {node}
+                   if not any(target == a or target.startswith(a + ".") for a in allowed)}
+        if outside:
+            problems.append(f"README: {folder}/ says it imports {imports!r}, but it imports {sorted(outside)}")
+    # Every package and cim_emu subpackage has a row (the old-path alias package cim_emu/kernels excepted).
+    listed = set(rows)
+    for directory in sorted((ROOT / "cim_emu").iterdir()):
+        name = f"cim_emu/{directory.name}"
+        if (directory / "__init__.py").exists() and name not in listed and directory.name != "kernels":
+            problems.append(f"README's architecture table has no row for {name}/")
+    for package in ("devices", "diffusion"):
+        if package not in listed:
+            problems.append(f"README's architecture table has no row for {package}/")
+    assert not problems, "\n".join(problems)
