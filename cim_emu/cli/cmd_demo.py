@@ -206,6 +206,7 @@ STAGES = {"device": ("device model and calibration fit", _device_stage),
 
 def run(args: argparse.Namespace) -> int:
     from cim_emu.cli._report import Report
+    from cim_emu.crossbar.kernels.dispatch import cpu_path_report
 
     chosen = list(STAGES) if args.stages is None else [s.strip() for s in args.stages.split(",") if s.strip()]
     unknown = [s for s in chosen if s not in STAGES]
@@ -215,12 +216,19 @@ def run(args: argparse.Namespace) -> int:
     report = None
     try:
         report = Report(args.out, "cim-emu demo report")
+        # Which CPU path the tiles take depends on the machine (issue 11): say it before the timings.
+        machine = cpu_path_report()
+        print(f"machine: {machine.summary()}", flush=True)
+        timings = []
         for number, key in enumerate(chosen, start=1):
             name, stage = STAGES[key]
             stage_start = time.perf_counter()
             print(f"[{number}/{len(chosen)}] {name}", flush=True)
             stage(report, args)
-            print(f"  done in {time.perf_counter() - stage_start:.1f} s")
+            timings.append([name, f"{time.perf_counter() - stage_start:.1f} s"])
+            print(f"  done in {timings[-1][1]}")
+        report.section("About this run", f"Machine and CPU path: {machine.summary()}.")
+        report.table(["stage", "wall time"], timings)
         index = report.publish()
     except BaseException:
         if report is not None:
