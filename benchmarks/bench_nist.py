@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from cim_emu.randomness import run_suite  # noqa: E402
 from cim_emu.randomness import sp800_22 as fast  # noqa: E402
 from cim_emu.randomness.sp800_22.non_overlapping_template import sts_template_selection  # noqa: E402
-from tests.cim_emu import nist_reference as oracle  # noqa: E402
+from tests.cim_emu.randomness import nist_reference as oracle  # noqa: E402
 
 TARGET_S = 0.9
 STS_C_CPU_S = 1.8

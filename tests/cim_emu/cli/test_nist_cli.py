@@ -9,7 +9,7 @@ import pytest
 
 from cim_emu.cli import main
 from cim_emu.randomness import TEST_NAMES
-from tests.cim_emu.nist_constants import constant_bits
+from tests.cim_emu.randomness.nist_constants import constant_bits
 
 
 def write_ascii(path, bits, width=64):

@@ -1,4 +1,4 @@
-"""The fast suite against the spec-literal oracle (tests/cim_emu/nist_reference.py).
+"""The fast suite against the spec-literal oracle (tests/cim_emu/randomness/nist_reference.py).
 
 Both implement SP800-22 independently (compiled counting kernels vs plain numpy and
 Python integers), so agreement to 1e-9 on random and on structured sequences checks
@@ -33,7 +33,7 @@ from cim_emu.randomness.sp800_22 import (
     universal,
 )
 from cim_emu.randomness.sp800_22.non_overlapping_template import sts_template_selection
-from tests.cim_emu import nist_reference as oracle
+from tests.cim_emu.randomness import nist_reference as oracle
 
 TOLERANCE = {"rel": 1e-9, "abs": 1e-12}
 

@@ -40,7 +40,7 @@ from cim_emu.randomness.sp800_22.linear_complexity import expected_complexity
 from cim_emu.randomness.sp800_22.overlapping_template import exact_class_probabilities
 from cim_emu.randomness.sp800_22.rank import rank_probability
 from cim_emu.randomness.sp800_22.universal import maurer_p_value
-from tests.cim_emu.nist_constants import constant_bits
+from tests.cim_emu.randomness.nist_constants import constant_bits
 
 REFERENCE = pathlib.Path("/work/shared/reference/sp800_22_examples.json")
 PRINTED = 5e-7 + 1e-12  # half a unit of the 6th printed decimal

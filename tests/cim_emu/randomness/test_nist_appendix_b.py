@@ -13,8 +13,8 @@ import pathlib
 import pytest
 
 from cim_emu.randomness import run_suite
-from tests.cim_emu import nist_reference as oracle
-from tests.cim_emu.nist_constants import CONSTANTS, constant_bits
+from tests.cim_emu.randomness import nist_reference as oracle
+from tests.cim_emu.randomness.nist_constants import CONSTANTS, constant_bits
 
 REFERENCE = pathlib.Path("/work/shared/reference/appendixB_comparison.json")
 PRINTED = 5e-7 + 1e-12
