@@ -22,8 +22,10 @@ from torch import nn
 
 import devices
 from cim_emu.crossbar.config import CrossbarConfig, WritePulse
+from cim_emu.crossbar.counters import record
 from cim_emu.crossbar.layers.linear import CrossbarLinear
 from cim_emu.crossbar.layers.mc_dropconnect import MCDropConnectLinear
+from cim_emu.rng import require_generator
 
 __all__ = ["CrossbarConv2d", "MCDropConnectConv2d"]
 
@@ -76,23 +78,37 @@ class _CrossbarConvBase(nn.Module):
         return sizes[0], sizes[1]
 
     def _check_input(self, inputs: torch.Tensor) -> tuple[int, int, int]:
+        name = type(self).__name__
         if not isinstance(inputs, torch.Tensor) or inputs.dim() != 4 or inputs.shape[1] != self.in_channels:
             shape = tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else type(inputs).__name__
             raise ValueError(f"input: expected shape (batch, {self.in_channels}, height, width) (in_channels), "
                              f"got {shape}")
+        dtype = self.linear.weight.dtype
+        if inputs.dtype != dtype:
+            raise ValueError(f"input: {name} has {dtype} weights but got a {inputs.dtype} input; cast the input "
+                             f"(x.to({dtype})) or the layer (layer.to({inputs.dtype}))")
+        bad = ~torch.isfinite(inputs.detach())
+        if bool(bad.any()):
+            index = tuple(int(i) for i in torch.nonzero(bad)[0])
+            raise ValueError(f"input: {name} got {float(inputs.detach()[index])} at (image, channel, row, column) "
+                             f"{index}; input feature maps must be finite")
         out_h, out_w = self.output_size(inputs.shape[2], inputs.shape[3])
         if out_h < 1 or out_w < 1:
             raise ValueError(f"input: {tuple(inputs.shape[2:])} pixels are smaller than the dilated kernel "
                              f"{self.kernel_size} (padding {self.padding}, dilation {self.dilation})")
         return inputs.shape[0], out_h, out_w
 
-    def _patch_chunks(self, inputs: torch.Tensor):
-        """Yield (images in chunk, patches (images * out_h * out_w, C_in kh kw)) a few images at a time."""
+    def _image_chunks(self, inputs: torch.Tensor):
+        """Yield a few images at a time: at most ``_CHUNK_ELEMENTS`` patch values (at least one image)."""
         n_images, out_h, out_w = self._check_input(inputs)
         per_image = out_h * out_w * self.patch_features
         step = max(1, _CHUNK_ELEMENTS // per_image)
         for start in range(0, n_images, step):
-            chunk = inputs[start:start + step]
+            yield inputs[start:start + step]
+
+    def _patch_chunks(self, inputs: torch.Tensor):
+        """Yield (images in chunk, patches (images * out_h * out_w, C_in kh kw)) a few images at a time."""
+        for chunk in self._image_chunks(inputs):
             columns = F.unfold(chunk, self.kernel_size, dilation=self.dilation, padding=self.padding,
                                stride=self.stride)
             # (b, C kh kw, L) -> (b L, C kh kw): one row per output pixel, patch ordered like the weight.
@@ -186,6 +202,17 @@ class CrossbarConv2d(_CrossbarConvBase):
                 config has read noise); the chunks draw from it in order.
         """
         n_images, out_h, out_w = self._check_input(inputs)
+        tile = self.linear.tile
+        # _use_tile: the linear layer's own test (eval mode, programmed, weights unchanged since program).
+        if tile is not None and self.linear._use_tile() and tile.convolves_images(inputs):
+            # Patch-major on the tile: no unfolded float copy, outputs already (images, C_out, pixels).
+            pieces = [tile.convolve(chunk, self.kernel_size, self.stride, self.padding, self.dilation)
+                      for chunk in self._image_chunks(inputs)]
+            outputs = torch.cat(pieces) if len(pieces) > 1 else pieces[0]
+            if self.bias is not None:
+                outputs += self.bias[:, None]
+                record(digital_adds=outputs.shape[0] * outputs.shape[2] * self.out_channels)
+            return outputs.reshape(n_images, self.out_channels, out_h, out_w)
         pieces = [self.linear(patches, generator=generator) for _, patches in self._patch_chunks(inputs)]
         return self._to_image(torch.cat(pieces), n_images, out_h, out_w)
 
@@ -242,9 +269,7 @@ class MCDropConnectConv2d(_CrossbarConvBase):
             (N, C_out, H_out, W_out), or (n_samples, N, C_out, H_out, W_out).
         """
         n_images, out_h, out_w = self._check_input(inputs)
-        if not isinstance(generator, torch.Generator):
-            raise ValueError("generator: MCDropConnectConv2d is stochastic; pass "
-                             "generator=torch.Generator(device).manual_seed(seed)")
+        require_generator(generator, "generator: MCDropConnectConv2d")
         samples = 1 if n_samples is None else n_samples
         pieces = [self.linear(patches, generator=generator, n_samples=samples)
                   for _, patches in self._patch_chunks(inputs)]

@@ -15,9 +15,19 @@ import torch
 
 import devices
 from cim_emu.crossbar.config import CrossbarConfig, ReadNoiseModel
+from cim_emu.crossbar.converters import signed_levels
 from cim_emu.crossbar.counters import record
 from cim_emu.crossbar.ir_drop import checked_first_order_conductance
-from cim_emu.crossbar.mapping import check_weight, combine_slices, pair_device_states, quantize_weights, slice_codes
+from cim_emu.crossbar.kernels.backend import FloatBackend, IntegerBackend, torch_column_readout
+from cim_emu.crossbar.kernels.patches import patch_scales, unfold_dac_codes
+from cim_emu.crossbar.mapping import (
+    check_weight,
+    combine_slices,
+    pair_device_states,
+    quantize_weights,
+    slice_codes,
+    slice_significance,
+)
 from cim_emu.crossbar.tiles.base import TileBase, check_inputs, derived_generator
 from cim_emu.rng import require_generator
 
@@ -152,6 +162,96 @@ class CrossbarTile(TileBase):
         combined = combine_slices(digitized.reshape(n_rows, layout.n_slices, layout.out_features))
         layout.record_mvms(n_rows, 2 * layout.n_columns * layout.in_features)
         return self._calibrated(combined.mul_(scale).mul_(self.weight_scale / self.levels))
+
+    # ------------------------------------------------------------------------------------------ convolutions
+    def convolves_images(self, images: torch.Tensor) -> bool:
+        """True when :meth:`convolve` runs ``images`` (CPU float32/float64 tensors of the tile's dtype, a DAC of
+        at most 8 bits, no read noise); otherwise unfold the patches and call the tile (same results)."""
+        config = self.config
+        if (images.device.type != "cpu" or images.dtype != self.effective_S.dtype or config.read_noise
+                or config.dac_bits is None or config.dac_bits > 8 or images.dtype not in (torch.float32,
+                                                                                          torch.float64)):
+            return False
+        return isinstance(self._execution(images)[0], (FloatBackend, IntegerBackend))
+
+    def _transposed_operands(self, backend, prepared) -> list[torch.Tensor]:
+        """Per row block, the Kirchhoff operand transposed to (columns, block's inputs), made once per state."""
+        cached = getattr(self, "_transposed", None)
+        if cached is not None and cached[0] is prepared:
+            return cached[1]
+        layout = self.layout
+        blocks = prepared.codes if isinstance(backend, IntegerBackend) else prepared.mean_S
+        operands = []
+        for block in range(layout.n_row_blocks):
+            rows = min(layout.block_rows, layout.in_features - block * layout.block_rows)
+            operands.append(blocks[block, :rows].T.contiguous())
+        self._transposed = (prepared, operands)
+        return operands
+
+    @torch.no_grad()
+    def convolve(self, images: torch.Tensor, kernel_size: tuple[int, int], stride: tuple[int, int],
+                 padding: tuple[int, int], dilation: tuple[int, int]) -> torch.Tensor:
+        """One MVM per output pixel of a convolution whose (C_in kh kw) patches are this tile's inputs.
+
+        The same physics, arithmetic and counters as :meth:`forward` on the unfolded patches (one row per
+        output pixel, the patch ordered like a flattened ``Conv2d`` weight), bit for bit on the integer
+        (int8 Kirchhoff) path; it only runs them patch-major: the DAC codes are written straight from the
+        images (:func:`cim_emu.crossbar.kernels.patches.unfold_dac_codes`) and each row block is one GEMM
+        ``(columns, block inputs) @ (block inputs, pixels)`` per image, whose result is already in the
+        output's (channels, pixels) layout. Only where :meth:`convolves_images` is True.
+
+        Args:
+            images: (images, C_in, H, W) digital inputs, finite, the tile's dtype.
+            kernel_size, stride, padding, dilation: the convolution's (zero padding).
+
+        Returns:
+            (images, out_features, out_h out_w) digital outputs (no bias).
+        """
+        if not self.convolves_images(images):
+            raise ValueError("convolve: needs a CPU tile of the images' dtype with a DAC of <= 8 bits and no read "
+                             "noise (see convolves_images); unfold the patches and call the tile instead")
+        layout, config = self.layout, self.config
+        n_images, channels, height, width = images.shape
+        if channels * kernel_size[0] * kernel_size[1] != layout.in_features:
+            raise ValueError(f"images: {channels} channels x {kernel_size} kernel = "
+                             f"{channels * kernel_size[0] * kernel_size[1]} patch inputs, the tile has "
+                             f"{layout.in_features}")
+        out_size = tuple((size + 2 * pad - dil * (kernel - 1) - 1) // step + 1 for size, kernel, step, pad, dil
+                         in zip((height, width), kernel_size, stride, padding, dilation, strict=True))
+        n_pixels = out_size[0] * out_size[1]
+        backend, prepared = self._execution(images)
+        integer = isinstance(backend, IntegerBackend)
+        scales = patch_scales(images, kernel_size, stride, padding, dilation)
+        codes = unfold_dac_codes(images, scales, signed_levels(config.dac_bits), kernel_size, stride, padding,
+                                 dilation, out_size, torch.int8 if integer else images.dtype)
+        inputs = codes if integer else codes.mul_(self._volts_per_code())
+        operands = self._transposed_operands(backend, prepared)
+        columns = layout.n_columns
+        outputs = images.new_empty((n_images, layout.out_features, n_pixels))
+        digital = (self.weight_scale / self.levels)[:, None]
+        for image in range(n_images):
+            currents = images.new_empty((layout.n_row_blocks, columns, n_pixels))
+            for block, operand in enumerate(operands):
+                start = block * layout.block_rows
+                block_inputs = inputs[image, start:start + operand.shape[1]]
+                if integer:
+                    products = torch._int_mm(operand, block_inputs)
+                    torch.mul(products[:columns], prepared.scales_A[0][:, None], out=currents[block])
+                    currents[block].addcmul_(products[columns:], prepared.scales_A[1][:, None])
+                else:
+                    torch.mm(operand, block_inputs, out=currents[block])
+            digitized = torch_column_readout(currents, None, self.readout_spec, None)
+            combined = digitized.reshape(layout.n_slices, layout.out_features, n_pixels)
+            if layout.n_slices == 1:
+                combined = combined[0]
+            else:   # combine_slices' arithmetic, slices leading
+                significance = slice_significance(layout.n_slices, dtype=combined.dtype, device=combined.device)
+                combined = (combined * significance[:, None, None]).sum(dim=0)
+            combined.mul_(scales[image]).mul_(digital)
+            torch.addcmul(self.calibration_offset[:, None], combined, self.calibration_gain[:, None],
+                          out=outputs[image])
+        layout.record_mvms(n_images * n_pixels, 2 * layout.n_columns * layout.in_features)
+        return outputs
 
     @torch.no_grad()
     def expected_output(self, inputs: torch.Tensor) -> torch.Tensor:

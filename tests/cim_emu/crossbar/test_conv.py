@@ -51,20 +51,26 @@ def test_counters_are_those_of_one_mvm_per_output_pixel():
     assert conv_counts.mvm_calls > 0 and conv_counts.adc_conversions > 0
 
 
-def test_chunking_bounds_memory_and_keeps_results(monkeypatch):
+@pytest.mark.parametrize("programmed", [False, True])
+def test_chunking_bounds_memory_and_keeps_results(monkeypatch, programmed):
+    """Both the unfolding path (float path here) and the tile's patch-major path chunk by images."""
     layer = CrossbarConv2d(2, 3, 3, padding=1, config=CrossbarConfig(read_noise=False), generator=_generator(0))
+    if programmed:
+        layer.program(generator=_generator(2)).eval()
+        assert layer.tile.convolves_images(torch.zeros(1, 2, 6, 6))
     inputs = torch.rand(5, 2, 6, 6, generator=_generator(1))
     whole = layer(inputs)
     seen = []
-    original = conv_module.F.unfold
+    target = (type(layer.tile), "convolve") if programmed else (conv_module.F, "unfold")
+    original = getattr(*target)
 
-    def spy(chunk, *args, **kwargs):
-        seen.append(chunk.shape[0])
-        return original(chunk, *args, **kwargs)
+    def spy(*args, **kwargs):
+        seen.append(args[1 if programmed else 0].shape[0])
+        return original(*args, **kwargs)
 
     # A budget of two images' patches: three chunks (2, 2, 1), identical outputs.
     monkeypatch.setattr(conv_module, "_CHUNK_ELEMENTS", 2 * 36 * 18)
-    monkeypatch.setattr(conv_module.F, "unfold", spy)
+    monkeypatch.setattr(*target, spy)
     torch.testing.assert_close(layer(inputs), whole, rtol=0, atol=0)
     assert seen == [2, 2, 1]
 
@@ -118,3 +124,49 @@ def test_state_dict_round_trip_of_programmed_conv():
     inputs = torch.rand(2, 2, 5, 5, generator=_generator(2))
     torch.testing.assert_close(copy(inputs, generator=_generator(3)), layer(inputs, generator=_generator(3)),
                                rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("cpu_path", ["int8", "float32"])
+@pytest.mark.parametrize("weight_bits, array_rows, dtype, geometry", [
+    (1, 256, torch.float32, (1, 1, 1)),
+    (2, 16, torch.float32, (2, 0, 1)),
+    (3, 16, torch.float32, ((2, 1), (0, 2), (1, 2))),
+    (2, 16, torch.float64, (1, 1, 1)),
+])
+def test_patch_major_tile_path_is_bit_identical_to_the_linear_layer(monkeypatch, cpu_path, weight_bits, array_rows,
+                                                                    dtype, geometry):
+    """The programmed no-noise conv (DAC codes written from the images, one GEMM per row block and image) gives
+    the linear layer's outputs on the unfolded patches bit for bit, several row blocks and slices included."""
+    from cim_emu.crossbar.kernels import dispatch
+
+    monkeypatch.setenv(dispatch.CPU_PATH_ENV, cpu_path)
+    stride, padding, dilation = geometry
+    config = CrossbarConfig(weight_bits=weight_bits, read_noise=False, array_rows=array_rows)
+    layer = CrossbarConv2d(5, 7, 3, stride=stride, padding=padding, dilation=dilation, config=config,
+                           generator=_generator(0), dtype=dtype).program(generator=_generator(1)).eval()
+    inputs = torch.randn(3, 5, 11, 10, generator=_generator(2), dtype=dtype)
+    inputs[0, :, :5, :5] = 0     # all-zero patches take the pre-scale 1
+    assert layer.tile.convolves_images(inputs)
+    with track_ops() as conv_counts:
+        outputs = layer(inputs)
+    patches = F.unfold(inputs, 3, padding=layer.padding, stride=layer.stride, dilation=layer.dilation)
+    n_pixels = patches.shape[-1]
+    with track_ops() as linear_counts:
+        reference = layer.linear(patches.transpose(1, 2).reshape(-1, 45))
+    reference = reference.reshape(3, n_pixels, 7).transpose(1, 2).reshape(outputs.shape)
+    torch.testing.assert_close(outputs, reference, rtol=0, atol=0)
+    assert conv_counts.to_dict() == linear_counts.to_dict()
+
+
+def test_non_finite_and_mistyped_inputs_name_the_layer():
+    layer = CrossbarConv2d(2, 4, 3, generator=_generator(0))
+    for value in (float("nan"), float("inf")):
+        inputs = torch.zeros(2, 2, 5, 5)
+        inputs[1, 0, 2, 3] = value
+        with pytest.raises(ValueError, match=r"CrossbarConv2d got .*\(1, 0, 2, 3\)"):
+            layer(inputs)
+    with pytest.raises(ValueError, match="CrossbarConv2d has torch.float32 weights but got a torch.float64"):
+        layer(torch.zeros(1, 2, 5, 5, dtype=torch.float64))
+    mc = MCDropConnectConv2d(2, 4, 3, config=CrossbarConfig(weight_bits=1), generator=_generator(0))
+    with pytest.raises(ValueError, match="MCDropConnectConv2d got nan"):
+        mc(torch.full((1, 2, 5, 5), float("nan")), generator=_generator(1))

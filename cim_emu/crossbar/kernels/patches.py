@@ -1,0 +1,113 @@
+"""im2col and the input DAC in one pass (CPU): the DAC codes of every convolution patch, patch-major.
+
+A convolution on a tile is one MVM per output pixel, whose inputs are the pixel's (C_in, kh, kw) patch
+divided by the patch's own pre-scale (its largest magnitude), clipped to [-1, 1] and rounded to the DAC
+grid (:meth:`cim_emu.crossbar.tiles.base.TileBase._dac_codes`). Unfolding the patches first and converting
+them after (``F.unfold``, a transpose into one row per pixel, then four elementwise passes) moves the 9x
+expanded patch matrix through memory six times. This kernel writes each DAC code once, straight from the
+image, in ``F.unfold``'s layout ``(images, C_in kh kw, L)`` (L = out_h out_w output pixels), with the same
+float arithmetic as the tile (``rint(clip(x / s, -1, 1) * levels)``, no fast-math), so the codes are
+bit-identical to the tile's. The pre-scales come from :func:`patch_scales` (a max-pool of the channel-wise
+largest magnitude: the same maxima, without unfolding).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from devices._numba_threads import run_numba_kernel
+
+__all__ = ["patch_scales", "unfold_dac_codes"]
+
+_PARALLEL_WORK = 1 << 20      # codes below which the kernel runs on the calling thread
+
+
+def _unfold_codes_kernel(images, scales, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h,
+                         dilation_w, out_h, out_w, levels, one, out):
+    n_images, n_channels, height, width = images.shape
+    for task in numba.prange(n_images * n_channels):
+        image = task // n_channels
+        channel = task % n_channels
+        for i in range(kernel_h):
+            for k in range(kernel_w):
+                destination = out[image, (channel * kernel_h + i) * kernel_w + k]
+                shift = k * dilation_w - pad_w
+                # Output columns whose input column lies inside the image: [low, high).
+                low = 0
+                while low < out_w and low * stride_w + shift < 0:
+                    low += 1
+                high = out_w
+                while high > low and (high - 1) * stride_w + shift >= width:
+                    high -= 1
+                for oh in range(out_h):
+                    base = oh * out_w
+                    y = oh * stride_h + i * dilation_h - pad_h
+                    if y < 0 or y >= height:
+                        for ow in range(out_w):
+                            destination[base + ow] = 0
+                        continue
+                    source = images[image, channel, y]
+                    scale = scales[image, base:base + out_w]
+                    row = destination[base:base + out_w]
+                    for ow in range(low):
+                        row[ow] = 0
+                    for ow in range(low, high):
+                        value = source[ow * stride_w + shift] / scale[ow]
+                        row[ow] = np.rint(min(max(value, -one), one) * levels)
+                    for ow in range(high, out_w):
+                        row[ow] = 0
+
+
+# No fast-math: the division and the rounding must be IEEE, as in torch, for bit-identical codes.
+_UNFOLD_CODES = numba.njit(parallel=True, fastmath=False, error_model="numpy", cache=True)(_unfold_codes_kernel)
+
+
+def patch_scales(images: torch.Tensor, kernel_size: tuple[int, int], stride: tuple[int, int],
+                 padding: tuple[int, int], dilation: tuple[int, int]) -> torch.Tensor:
+    """Each patch's DAC pre-scale: its largest magnitude (1 for an all-zero patch), as ``input_scale`` of the
+    unfolded patch row gives it.
+
+    Args:
+        images: (images, C_in, H, W), finite.
+        kernel_size, stride, padding, dilation: the convolution's (zero padding).
+
+    Returns:
+        (images, out_h out_w) contiguous, ``images``' dtype.
+    """
+    magnitude = images.abs().amax(dim=1, keepdim=True)
+    if padding != (0, 0):
+        # Zero padding: |x| >= 0, so padded zeros never raise a maximum (max_pool2d limits its own padding).
+        magnitude = F.pad(magnitude, (padding[1], padding[1], padding[0], padding[0]))
+    pooled = F.max_pool2d(magnitude, kernel_size, stride=stride, dilation=dilation).flatten(1)
+    return torch.where(pooled > 0, pooled, torch.ones_like(pooled)).contiguous()
+
+
+def unfold_dac_codes(images: torch.Tensor, scales: torch.Tensor, levels: int, kernel_size: tuple[int, int],
+                     stride: tuple[int, int], padding: tuple[int, int], dilation: tuple[int, int],
+                     out_size: tuple[int, int], dtype: torch.dtype) -> torch.Tensor:
+    """DAC codes ``rint(clip(x / s, -1, 1) * levels)`` of every patch element, in ``F.unfold``'s layout.
+
+    Args:
+        images: (images, C_in, H, W) float32 or float64 CPU tensor, finite.
+        scales: (images, L) the patches' pre-scales (:func:`patch_scales`), ``images``' dtype.
+        levels: DAC levels per sign (127 for 8 bits).
+        kernel_size, stride, padding, dilation: the convolution's (zero padding).
+        out_size: (out_h, out_w), L = out_h out_w.
+        dtype: of the codes: ``torch.int8`` (levels <= 127) or ``images``' dtype.
+
+    Returns:
+        (images, C_in kh kw, L) codes, the patch features ordered (channel, kernel row, kernel column) like a
+        ``Conv2d`` weight flattened.
+    """
+    images_np = images.detach().contiguous().numpy()
+    scales_np = scales.detach().contiguous().numpy()
+    features = images.shape[1] * kernel_size[0] * kernel_size[1]
+    n_outputs = out_size[0] * out_size[1]
+    out = torch.empty((images.shape[0], features, n_outputs), dtype=dtype)
+    scalar = images_np.dtype.type
+    run_numba_kernel(_UNFOLD_CODES, images_np, scales_np, *kernel_size, *stride, *padding, *dilation, *out_size,
+                     scalar(levels), scalar(1), out.numpy(), parallel=out.numel() >= _PARALLEL_WORK)
+    return out
