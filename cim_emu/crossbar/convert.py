@@ -31,14 +31,13 @@ from torch import nn
 
 import devices
 from cim_emu.crossbar.config import CrossbarConfig, WritePulse
-from cim_emu.crossbar.kernels import draw_seed
 from cim_emu.crossbar.layers.base import AnalogLinearBase
 from cim_emu.crossbar.layers.conv import CrossbarConv2d, MCDropConnectConv2d, _CrossbarConvBase
 from cim_emu.crossbar.layers.linear import CrossbarLinear
 from cim_emu.crossbar.layers.mc_dropconnect import MCDropConnectLinear
 from cim_emu.crossbar.layers.pbit import PBitActivation
 from cim_emu.crossbar.mapping import check_weight
-from cim_emu.rng import require_generator
+from cim_emu.rng import derived_generator, require_generator
 
 __all__ = ["ConversionReport", "convert", "program", "calibrate", "generator_scope", "crossbar_layers",
            "attach_generator_scope"]
@@ -269,10 +268,7 @@ def program(model: nn.Module, *, generator: torch.Generator | None) -> nn.Module
     if not layers:
         raise ValueError("model: holds no crossbar layer; convert it first (cim_emu.convert(model))")
     for name, layer in layers:
-        layer_generator = None
-        if generator is not None:
-            require_generator(generator, "program")
-            layer_generator = torch.Generator(device=generator.device).manual_seed(draw_seed(generator))
+        layer_generator = None if generator is None else derived_generator(generator, what="program")
         try:
             layer.program(generator=layer_generator)
         except ValueError as error:

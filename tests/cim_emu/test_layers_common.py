@@ -9,13 +9,18 @@ import pytest
 import torch
 
 import devices
-from cim_emu import CrossbarConfig, CrossbarLinear, MCDropConnectLinear
+from cim_emu import CrossbarConfig, CrossbarLinear, MCDropConnectLinear, PBitActivation, TRNGGaussianNoise
 
 LAYERS = [CrossbarLinear, MCDropConnectLinear]
+# PBitActivation shares the part of the contract that does not need weights: generators, state_dict, bad input.
+ALL = [*LAYERS, PBitActivation]
 CONFIG = CrossbarConfig(array_rows=8, array_cols=4)
 
 
 def _make(kind, seed=0, **kwargs):
+    if kind is PBitActivation:
+        kwargs.pop("config", None)  # a p-bit neuron has no tile: the card is its whole hardware
+        return PBitActivation(11, **kwargs)
     return kind(11, 6, config=kwargs.pop("config", CONFIG), generator=torch.Generator().manual_seed(seed), **kwargs)
 
 
@@ -33,7 +38,7 @@ def test_shapes_on_both_paths(kind, torch_generator):
     assert _run(layer, torch.randn(11, generator=torch_generator), 1).shape == (6,)
 
 
-@pytest.mark.parametrize("kind", LAYERS)
+@pytest.mark.parametrize("kind", ALL)
 def test_same_seed_same_outputs_on_both_paths(kind, torch_generator):
     layer = _make(kind)
     inputs = torch.randn(7, 11, generator=torch_generator)
@@ -42,7 +47,7 @@ def test_same_seed_same_outputs_on_both_paths(kind, torch_generator):
         layer.program(generator=torch.Generator().manual_seed(4)).eval()
 
 
-@pytest.mark.parametrize("kind", LAYERS)
+@pytest.mark.parametrize("kind", ALL)
 @pytest.mark.parametrize("programmed", [False, True])
 def test_state_dict_round_trip_reproduces_outputs(kind, programmed, torch_generator):
     card = devices.default_card()
@@ -59,7 +64,7 @@ def test_state_dict_round_trip_reproduces_outputs(kind, programmed, torch_genera
     restored.load_state_dict(torch.load(buffer))
     restored.eval()
     assert restored.programmed == programmed
-    assert restored.config == layer.config and restored.card == card
+    assert getattr(restored, "config", None) == getattr(layer, "config", None) and restored.card == card
     inputs = torch.randn(5, 11, generator=torch_generator)
     assert torch.equal(_run(restored, inputs, 7), _run(layer, inputs, 7))
 
@@ -119,6 +124,47 @@ def test_bad_input_gets_a_clear_error(kind, torch_generator):
     del state["_extra_state"]["card"]["data_bit"]["read_noise_ln"]
     with pytest.raises(ValueError, match=r"missing field\(s\) \['read_noise_ln'\]"):
         _make(kind).load_state_dict(state)
+
+
+@pytest.mark.parametrize("kind", ALL)
+@pytest.mark.parametrize("programmed", [False, True])
+def test_non_finite_and_mistyped_inputs_get_a_clear_error(kind, programmed, torch_generator):
+    layer = _make(kind)
+    if programmed:
+        layer.program(generator=torch_generator)
+    layer.eval()
+    good = torch.randn(4, 11, generator=torch_generator)
+    assert _run(layer, good, 1).shape[0] == 4
+    for value in (float("nan"), float("inf"), float("-inf")):
+        bad = good.clone()
+        bad[2, 5] = value
+        with pytest.raises(ValueError, match=rf"input: {kind.__name__} got .*NaN or inf"):
+            _run(layer, bad, 1)
+    # A dtype the layer does not compute in: a ValueError that says how to cast, not torch's RuntimeError.
+    wrong = [torch.long] if kind is PBitActivation else [torch.float64, torch.long]
+    for dtype in wrong:
+        with pytest.raises(ValueError, match=rf"{kind.__name__}.*{dtype}.*x\.float\(\)"):
+            _run(layer, good.to(dtype), 1)
+    if kind is PBitActivation:
+        with pytest.raises(ValueError, match=r"float16.*x\.float\(\)"):
+            _run(layer, good.half(), 1)
+    elif programmed:
+        with pytest.raises(ValueError, match="NaN or inf"):  # calibration inputs are checked the same way
+            layer.calibrate(torch.full((3, 11), float("nan")))
+
+
+def test_trng_noise_refuses_bad_shapes_and_dtypes(torch_generator):
+    noise = TRNGGaussianNoise(4)
+    for shape in (-2, (3, -1), (2.5,), "ab", None):
+        with pytest.raises(ValueError, match="shape: TRNGGaussianNoise needs an int or a tuple of ints >= 0"):
+            noise(shape, generator=torch_generator)
+    with pytest.raises(ValueError, match="give a floating dtype"):
+        noise((2, 3), generator=torch_generator, dtype=torch.long)
+    state = torch_generator.get_state()
+    assert noise((0, 5), generator=torch_generator).shape == (0, 5)
+    assert torch.equal(torch_generator.get_state(), state)  # an empty request draws nothing
+    with pytest.raises(ValueError, match="n_samples: TRNGGaussianNoise.bits needs an integer >= 1"):
+        noise.bits(0, generator=torch_generator)
 
 
 @pytest.mark.gpu

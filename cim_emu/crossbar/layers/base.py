@@ -78,9 +78,30 @@ class AnalogLinearBase(nn.Module):
 
     # ---------------------------------------------------------------------------------------------- helpers
     def _flatten(self, inputs: torch.Tensor) -> tuple[torch.Tensor, tuple[int, ...]]:
+        """(..., in_features) -> (rows, in_features) and the leading shape, after checking the input.
+
+        Raises ``ValueError`` (naming the layer and the fix) for a wrong shape, a dtype or device other than the
+        weights' (torch would raise a bare RuntimeError deep inside the tile), and NaN or inf entries (an input
+        voltage must be finite; they would otherwise pass silently into every output of the row).
+        """
+        name = type(self).__name__
         if not isinstance(inputs, torch.Tensor) or inputs.dim() < 1 or inputs.shape[-1] != self.in_features:
             shape = tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else type(inputs).__name__
             raise ValueError(f"input: expected shape (..., {self.in_features}) (in_features), got {shape}")
+        weight = self.weight
+        if inputs.dtype != weight.dtype:
+            fix = f"cast the input with x.to({weight.dtype})"
+            if weight.dtype == torch.float32:
+                fix += " (x.float())"
+            if inputs.dtype.is_floating_point:
+                fix += f" or the layer with layer.to({inputs.dtype})"
+            raise ValueError(f"input: {name} has {weight.dtype} weights but the input is {inputs.dtype}; {fix}")
+        if inputs.device != weight.device:
+            raise ValueError(f"input: {name} is on {weight.device} but the input is on {inputs.device}; move the "
+                             f"input with x.to('{weight.device}') or the layer with layer.to('{inputs.device}')")
+        if not bool(torch.isfinite(inputs.detach()).all()):
+            raise ValueError(f"input: {name} got NaN or inf entries; inputs drive the DAC and must be finite "
+                             "(check the layer or data before, e.g. a diverged training run or torch.nan_to_num)")
         return inputs.reshape(-1, self.in_features), tuple(inputs.shape[:-1])
 
     @property

@@ -104,9 +104,16 @@ class PBitActivation(nn.Module):
         if not isinstance(inputs, torch.Tensor) or inputs.dim() < 2 or inputs.shape[1] != self.n_features:
             shape = tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else type(inputs).__name__
             raise ValueError(f"input: expected shape (batch, {self.n_features}, ...) (n_features), got {shape}")
+        if inputs.dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"input: PBitActivation needs float32 or float64 pre-activations (the switching law "
+                             f"underflows in half precision), got {inputs.dtype}; cast with x.float()")
+        if inputs.device != self.v50_offsets_V.device:
+            raise ValueError(f"input: PBitActivation is on {self.v50_offsets_V.device} but the input is on "
+                             f"{inputs.device}; move the input with x.to('{self.v50_offsets_V.device}') or the "
+                             f"module with module.to('{inputs.device}')")
         if not bool(torch.isfinite(inputs.detach()).all()):
-            raise ValueError("input: the pre-activation holds NaN or inf; a p-bit's pulse voltage must be finite "
-                             "(check the layer before, e.g. a diverged training run)")
+            raise ValueError("input: PBitActivation got a pre-activation with NaN or inf entries; a p-bit's pulse "
+                             "voltage must be finite (check the layer before, e.g. a diverged training run)")
         return self.v50_offsets_V.view(self.n_features, *([1] * (inputs.dim() - 2)))
 
     def voltage_V(self, inputs: torch.Tensor) -> torch.Tensor:

@@ -62,6 +62,8 @@ class TRNGGaussianNoise:
 
     def bits(self, n_samples: int, *, generator: torch.Generator) -> torch.Tensor:
         """(n_samples, bits_per_sample) uint8 TRNG bits, as the compute unit receives them."""
+        if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
+            raise ValueError(f"n_samples: TRNGGaussianNoise.bits needs an integer >= 1, got {n_samples!r}")
         n_bits = n_samples * self.bits_per_sample
         per_device = math.ceil(n_bits / self.n_devices)
         stream = devices.generate_bitstream(self.card, per_device, mode=devices.WriteMode.RESET,
@@ -82,10 +84,28 @@ class TRNGGaussianNoise:
             dtype: floating dtype of the result.
         """
         require_generator(generator, "generator: TRNGGaussianNoise")
-        shape = torch.Size((shape,) if isinstance(shape, int) else shape)
+        shape = _check_shape(shape)
+        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+            raise ValueError(f"dtype: TRNGGaussianNoise returns standardised real numbers; give a floating dtype "
+                             f"(e.g. torch.float32), got {dtype!r}")
         n_samples = shape.numel()
+        if n_samples == 0:
+            return torch.empty(shape, dtype=dtype, device=generator.device)
         sums = self.bits(n_samples, generator=generator).to(torch.float64).sum(dim=1)
         record(digital_adds=n_samples * (self.bits_per_sample - 1))
         k, p = self.bits_per_sample, self.probability
         standardized = (sums - k * p) / math.sqrt(k * p * (1 - p))
         return standardized.to(dtype).reshape(shape)
+
+
+def _check_shape(shape) -> torch.Size:
+    """``shape`` (an int or a sequence of ints >= 0) as a ``torch.Size``, or a ``ValueError`` naming it."""
+    items = (shape,) if isinstance(shape, int) else shape
+    try:
+        items = tuple(items)
+    except TypeError:
+        items = None
+    if items is None or any(isinstance(item, bool) or not isinstance(item, int) or item < 0 for item in items):
+        raise ValueError(f"shape: TRNGGaussianNoise needs an int or a tuple of ints >= 0 (e.g. (batch, dim)), "
+                         f"got {shape!r}")
+    return torch.Size(items)
