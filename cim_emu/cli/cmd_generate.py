@@ -35,12 +35,16 @@ def register(subparsers) -> None:
     parser.add_argument("--check", action="store_true",
                         help="exit 1 if an acceptance check of this run fails (per-step variance within 10 %%, "
                              "in-situ vs ex-situ KID consistent with 0, the ablation worse on recall)")
+    parser.add_argument("--allow-large", action="store_true",
+                        help="run beyond the sane sizes (65536 images per method, 2e6 image steps = --n x --steps x "
+                             "methods, 2^24 noise bits per read = max(--n, 131072 in situ) x --bits); refused without")
     parser.add_argument("--out", required=True, help="output directory")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from cim_emu.cli import CommandFailed
+    from cim_emu.cli._outputs import check_directory
     from cim_emu.cli._progress import stage_bars
     from cim_emu.experiments.generation import GenerationConfig, run_generation
     from diffusion.model import Method
@@ -56,8 +60,15 @@ def run(args: argparse.Namespace) -> int:
         if flag is None:
             raise
         raise ValueError(f"{flag}: {error}") from None
+    # Before any work: the size of the run, then the output path.
+    if not args.allow_large:
+        problems = config.size().beyond()
+        if problems:
+            raise ValueError(f"--n {args.n} --steps {args.steps} --bits {args.bits} ({len(methods)} method(s)): "
+                             f"{'; '.join(problems)}; pass --allow-large if the machine can take it")
+    check_directory(args.out, "--out")
     with stage_bars() as progress:
-        result = run_generation(config, args.out, progress=progress)
+        result = run_generation(config, args.out, progress=progress, allow_large=args.allow_large)
     rows = [(name, metrics) for name, metrics in result.references.items()]
     rows += [(f"{name} vs real", method.metrics_vs_real) for name, method in result.methods.items()]
     rows += list(result.comparisons.items())

@@ -57,6 +57,8 @@ from diffusion.seeding import stream, torch_stream
 
 __all__ = [
     "GenerationConfig",
+    "GenerationSize",
+    "SIZE_LIMITS",
     "MethodResult",
     "GenerationRunResult",
     "run_generation",
@@ -64,6 +66,56 @@ __all__ = [
 
 #: ``callback(stage, done, total)``; stages are ``"<method> steps"``.
 ProgressCallback = Callable[[str, int, int], None]
+
+#: Sane sizes of one run (see :class:`GenerationSize`), refused beyond unless the caller allows it
+#: (``cim-emu generate --allow-large``). The defaults (500 images, 100 steps, two methods, 16 bits, 131072
+#: calibration reads) take 1e5 image steps and 2.1e6 noise bits per read: the limits leave a factor 8 to 20.
+SIZE_LIMITS: dict[str, int] = {
+    # images per method: the samples, their features and the metrics' kernels grow with it.
+    "images": 65536,
+    # images x steps x methods: reverse steps run through the emulated tiles (the run time).
+    "image_steps": 2_000_000,
+    # p-bit mask entries per latent entry of the largest single noise read, max(images, calibration reads) x
+    # bits per entry (x latent_dim 32 x 4 bytes: ~2 GB at the limit).
+    "noise_bits_per_read": 2**24,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class GenerationSize:
+    """How big a run is, from its config alone (computed before any work, see :meth:`GenerationConfig.size`).
+
+    Attributes:
+        images: images per method (``n_images``).
+        image_steps: ``n_images * n_steps * len(methods)``: reverse SDE steps of all images (the run time).
+        noise_bits_per_read: ``max(n_images, calibration_draws) * bits_per_sample``: random bits per latent
+            entry of the largest single read of a noise source (the calibration of the in-situ block reads
+            ``calibration_draws`` rows at once; without the in-situ method, ``n_images * bits_per_sample``):
+            the peak memory.
+    """
+
+    images: int
+    image_steps: int
+    noise_bits_per_read: int
+
+    def beyond(self, limits: dict[str, int] | None = None) -> list[str]:
+        """One sentence per size beyond its limit (``SIZE_LIMITS`` by default); empty when the run is sane."""
+        limits = SIZE_LIMITS if limits is None else limits
+        what = {
+            "images": "images per method",
+            "image_steps": "image steps (n_images x n_steps x methods)",
+            "noise_bits_per_read": "noise bits per latent entry in one read (max(n_images, calibration_draws) x "
+                                   "bits_per_sample)",
+        }
+        return [f"the run would take {getattr(self, name):.4g} {what[name]}, beyond the limit {limits[name]:.4g}"
+                for name in what if getattr(self, name) > limits[name]]
+
+    def check(self, *, limits: dict[str, int] | None = None,
+              fix: str = "make the run smaller, or pass larger limits if the machine can take it") -> None:
+        """Raise ``ValueError`` naming every size beyond its limit and ``fix``."""
+        problems = self.beyond(limits)
+        if problems:
+            raise ValueError(f"{'; '.join(problems)}; {fix}")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -116,6 +168,16 @@ class GenerationConfig:
             raise ValueError("GenerationConfig.device: CUDA requested but torch.cuda.is_available() is False; "
                              "use device='cpu'")
         InSituNoiseConfig(bits_per_sample=self.bits_per_sample, calibration_draws=self.calibration_draws)
+
+    def size(self) -> GenerationSize:
+        """How big this run is (cheap: from the config alone); compare with ``SIZE_LIMITS`` before running."""
+        return GenerationSize(
+            images=self.n_images,
+            image_steps=self.n_images * self.n_steps * len(self.methods),
+            # Only the in-situ block is calibrated (calibration_draws rows in one read).
+            noise_bits_per_read=max(self.n_images, self.calibration_draws if Method.IN_SITU in self.methods else 0)
+            * self.bits_per_sample,
+        )
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary."""
@@ -205,6 +267,7 @@ def run_generation(
     out_dir: str | os.PathLike,
     *,
     progress: ProgressCallback | None = None,
+    allow_large: bool = False,
 ) -> GenerationRunResult:
     """Run the configured methods end to end and write their artefacts into ``out_dir``.
 
@@ -212,14 +275,18 @@ def run_generation(
         config: what to run.
         out_dir: output directory (created; files of the same names in it are replaced, others are kept).
         progress: optional ``callback(stage, done, total)``; stages are ``"<method> steps"`` per method.
+        allow_large: run even if ``config.size()`` is beyond ``SIZE_LIMITS`` (checked before any work).
 
     Returns:
         The :class:`GenerationRunResult` (also written to ``out_dir/metrics.json``).
 
     Raises:
-        ValueError: ``out_dir`` exists and is not a directory, or a weight file is unusable.
+        ValueError: the run is beyond ``SIZE_LIMITS`` (without ``allow_large``), ``out_dir`` exists and is not a
+            directory, or a weight file is unusable.
         OSError: ``out_dir``'s parent cannot be written (checked before any work).
     """
+    if not allow_large:
+        config.size().check(fix="make the run smaller or pass allow_large=True if the machine can take it")
     root = SeedStream(config.seed)  # the run's one root stream: every stream below is a named child
     out = pathlib.Path(out_dir)
     device = torch.device(config.device)
@@ -376,16 +443,26 @@ def _staged_directory(out: pathlib.Path) -> Iterator[pathlib.Path]:
     """A temporary directory beside ``out`` whose files move into ``out`` only if the block succeeds."""
     if out.exists() and not out.is_dir():
         raise ValueError(f"output directory {out} exists and is not a directory: choose another path")
+    # Missing parents are created now and removed again if the run fails: a failed run leaves nothing behind.
+    created = [parent for parent in reversed(out.parents) if not parent.exists()]
     out.parent.mkdir(parents=True, exist_ok=True)
-    # Created first, before any work: an unwritable destination fails at once (OSError).
-    staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    published = False
     try:
-        yield staging
-        out.mkdir(exist_ok=True)
-        for path in sorted(staging.iterdir()):
-            os.replace(path, out / path.name)
+        # Created first, before any work: an unwritable destination fails at once (OSError).
+        staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+        try:
+            yield staging
+            out.mkdir(exist_ok=True)
+            for path in sorted(staging.iterdir()):
+                os.replace(path, out / path.name)
+            published = True
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if not published:
+            for parent in reversed(created):
+                with contextlib.suppress(OSError):
+                    parent.rmdir()  # only if still empty
 
 
 def _synchronize(device: torch.device) -> None:

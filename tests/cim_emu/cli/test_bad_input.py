@@ -290,6 +290,25 @@ def test_sllg_work_beyond_the_limits_is_refused_up_front(tmp_path, capsys, argv,
     assert _listing(tmp_path) == []
 
 
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["--n", str(10 ** 10)], ["--n 10000000000", "1e+10 images per method", "--allow-large"]),
+    (["--bits", "100000"], ["--bits 100000", "1.311e+10 noise bits", "--allow-large"]),
+    (["--n", "1000", "--steps", "5000", "--ablation"], ["1.5e+07 image steps", "--allow-large"]),
+    (["--device", "foo"], ["--device", "'foo'"]),
+    (["--device", ""], ["--device", "''"]),
+], ids=["n 1e10", "bits 1e5", "image steps", "device foo", "device empty"])
+def test_generate_work_beyond_the_limits_is_refused_up_front(tmp_path, capsys, argv, expected):
+    _exit_2(capsys, ["generate", *argv, "--no-umap", "--out", tmp_path / "deep" / "gen"], *expected)
+    assert _listing(tmp_path) == []
+
+
+def test_generate_checks_its_output_folder_before_any_work(tmp_path, capsys):
+    (tmp_path / "a_file").write_text("user data")
+    _exit_2(capsys, ["generate", "--n", "8", "--steps", "1", "--out", tmp_path / "a_file"], "--out", "not a directory")
+    _exit_2(capsys, ["generate", "--n", "8", "--steps", "1", "--out", "/proc/x/gen"], "--out", "/proc/x/gen")
+    assert _listing(tmp_path) == ["a_file"] and (tmp_path / "a_file").read_text() == "user data"
+
+
 @pytest.mark.parametrize("error", [MemoryError(), RuntimeError("[enforce fail at alloc_cpu.cpp:127] "
                                                                "DefaultCPUAllocator: can't allocate memory")])
 def test_out_of_memory_is_one_line_exit_2(monkeypatch, capsys, error):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 
 import numpy as np
 import pytest
 import torch
 
 from cim_emu.cli import main
-from cim_emu.experiments.generation import GenerationConfig, GenerationRunResult, run_generation
+from cim_emu.experiments.generation import GenerationConfig, GenerationRunResult, GenerationSize, run_generation
 from cim_emu.rng import SeedStream
 from diffusion import (
     VARIANCE_TOLERANCE,
@@ -103,11 +104,44 @@ def test_a_failed_run_leaves_no_output(tmp_path, monkeypatch):
 
     monkeypatch.setattr(generation, "method_comparisons", broken)
     with pytest.raises(ValueError, match="exploded"):
-        _run(tmp_path, "failed", methods=(Method.EX_SITU,), n_probe_steps=0, column_calibration=False)
+        # The missing parents of out_dir are created for the staging folder and removed again.
+        _run(tmp_path, "deep/er/failed", methods=(Method.EX_SITU,), n_probe_steps=0, column_calibration=False)
     assert list(tmp_path.iterdir()) == []
     (tmp_path / "a_file").write_text("")
     with pytest.raises(ValueError, match="not a directory"):
         _run(tmp_path, "a_file")
+
+
+def test_sizes_of_a_run_and_the_sane_limits(tmp_path, monkeypatch):
+    import cim_emu.experiments.generation as generation
+
+    size = GenerationConfig().size()
+    assert size == GenerationSize(images=500, image_steps=500 * 100 * 2, noise_bits_per_read=131072 * 16)
+    assert size.beyond() == []
+    huge = GenerationConfig(n_images=10**10).size()
+    assert huge.image_steps == 2 * 10**12 and huge.noise_bits_per_read == 16 * 10**10
+    assert len(huge.beyond()) == 3
+    # Only the in-situ block reads its calibration rows at once.
+    assert GenerationConfig(methods=(Method.EX_SITU,), bits_per_sample=200).size().noise_bits_per_read == 500 * 200
+    wide = GenerationConfig(bits_per_sample=100000)
+    assert [text.split(",")[0] for text in wide.size().beyond()] == [
+        "the run would take 1.311e+10 noise bits per latent entry in one read (max(n_images"]
+    for config, expected in ((GenerationConfig(n_images=10**10), "1e+10 images per method"),
+                             (wide, "1.311e+10 noise bits"),
+                             (GenerationConfig(n_images=1000, n_steps=5000, methods=(Method.EX_SITU,)),
+                              "5e+06 image steps")):
+        # Refused before any work: not even the missing parent folders are created.
+        with pytest.raises(ValueError, match=rf"{re.escape(expected)}.*allow_large=True"):
+            run_generation(config, tmp_path / "a" / "b")
+    assert list(tmp_path.iterdir()) == []
+    # allow_large runs what the limits refuse (tiny limits here, so that the test stays small).
+    monkeypatch.setattr(generation, "SIZE_LIMITS", {"images": 4, "image_steps": 4, "noise_bits_per_read": 4})
+    tiny = GenerationConfig(**{**TINY, "methods": (Method.EX_SITU,), "column_calibration": False})
+    with pytest.raises(ValueError, match="8 images per method, beyond the limit 4"):
+        run_generation(tiny, tmp_path / "refused")
+    result = run_generation(tiny, tmp_path / "allowed", allow_large=True)
+    assert np.load(result.methods["ex-situ"].images_file).shape == (8, 8, 8)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["allowed"]
 
 
 def test_bad_generation_config_is_rejected():
