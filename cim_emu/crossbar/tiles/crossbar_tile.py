@@ -224,32 +224,31 @@ class CrossbarTile(TileBase):
         scales = patch_scales(images, kernel_size, stride, padding, dilation)
         codes = unfold_dac_codes(images, scales, signed_levels(config.dac_bits), kernel_size, stride, padding,
                                  dilation, out_size, torch.int8 if integer else images.dtype)
-        inputs = codes if integer else codes.mul_(self._volts_per_code())
+        inputs = (codes if integer else codes.mul_(self._volts_per_code())).reshape(layout.in_features, -1)
         operands = self._transposed_operands(backend, prepared)
         columns = layout.n_columns
+        # One GEMM per row block for all images: (columns, block inputs) @ (block inputs, images L).
+        currents = images.new_empty((layout.n_row_blocks, columns, n_images * n_pixels))
+        for block, operand in enumerate(operands):
+            start = block * layout.block_rows
+            block_inputs = inputs[start:start + operand.shape[1]]
+            if integer:
+                products = torch._int_mm(operand, block_inputs)
+                torch.mul(products[:columns], prepared.scales_A[0][:, None], out=currents[block])
+                currents[block].addcmul_(products[columns:], prepared.scales_A[1][:, None])
+            else:
+                torch.mm(operand, block_inputs, out=currents[block])
+        digitized = torch_column_readout(currents, None, self.readout_spec, None)
+        combined = digitized.reshape(layout.n_slices, layout.out_features, n_images, n_pixels)
+        if layout.n_slices == 1:
+            combined = combined[0]
+        else:   # combine_slices' arithmetic, slices leading
+            significance = slice_significance(layout.n_slices, dtype=combined.dtype, device=combined.device)
+            combined = (combined * significance[:, None, None, None]).sum(dim=0)
+        combined.mul_(scales).mul_((self.weight_scale / self.levels)[:, None, None])
         outputs = images.new_empty((n_images, layout.out_features, n_pixels))
-        digital = (self.weight_scale / self.levels)[:, None]
-        for image in range(n_images):
-            currents = images.new_empty((layout.n_row_blocks, columns, n_pixels))
-            for block, operand in enumerate(operands):
-                start = block * layout.block_rows
-                block_inputs = inputs[image, start:start + operand.shape[1]]
-                if integer:
-                    products = torch._int_mm(operand, block_inputs)
-                    torch.mul(products[:columns], prepared.scales_A[0][:, None], out=currents[block])
-                    currents[block].addcmul_(products[columns:], prepared.scales_A[1][:, None])
-                else:
-                    torch.mm(operand, block_inputs, out=currents[block])
-            digitized = torch_column_readout(currents, None, self.readout_spec, None)
-            combined = digitized.reshape(layout.n_slices, layout.out_features, n_pixels)
-            if layout.n_slices == 1:
-                combined = combined[0]
-            else:   # combine_slices' arithmetic, slices leading
-                significance = slice_significance(layout.n_slices, dtype=combined.dtype, device=combined.device)
-                combined = (combined * significance[:, None, None]).sum(dim=0)
-            combined.mul_(scales[image]).mul_(digital)
-            torch.addcmul(self.calibration_offset[:, None], combined, self.calibration_gain[:, None],
-                          out=outputs[image])
+        torch.addcmul(self.calibration_offset[:, None, None], combined, self.calibration_gain[:, None, None],
+                      out=outputs.transpose(0, 1))
         layout.record_mvms(n_images * n_pixels, 2 * layout.n_columns * layout.in_features)
         return outputs
 
