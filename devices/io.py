@@ -20,7 +20,8 @@ from typing import IO
 
 import numpy as np
 
-__all__ = ["DataError", "Column", "read_table", "read_bitstream", "atomic_write", "decode_text", "MAX_EXACT_INTEGER"]
+__all__ = ["DataError", "Column", "read_table", "read_bitstream", "atomic_write", "decode_text", "json_ready",
+           "MAX_EXACT_INTEGER"]
 
 
 class DataError(ValueError):
@@ -328,6 +329,20 @@ def read_bitstream(path: str | os.PathLike) -> np.ndarray:
     if bits.size == 0:
         raise DataError(path, "empty bitstream; expected '0'/'1' characters")
     return bits
+
+
+def json_ready(value):
+    """``value`` with every non-finite float written as None (JSON ``null``; bare NaN is not valid JSON), numpy
+    scalars and arrays as plain numbers and lists, tuples as lists and keys as strings (recursively)."""
+    if hasattr(value, "tolist"):
+        return json_ready(value.tolist())
+    if isinstance(value, dict):
+        return {str(key): json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _current_umask() -> int:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import math
 import os
 import pathlib
 import shutil
@@ -35,6 +34,7 @@ import torch
 from cim_emu.crossbar.counters import track_ops
 from cim_emu.crossbar.layers.noise.in_situ import InSituNoiseConfig, NoiseHeadCalibration
 from cim_emu.rng import SeedStream
+from devices.io import json_ready
 from diffusion.calibration import StepCalibration, calibrate_steps
 from diffusion.data import load_digits_split
 from diffusion.evaluation import (
@@ -249,17 +249,8 @@ class GenerationRunResult:
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary (NaN written as null)."""
-        return _json_ready(dataclasses.asdict(self))
+        return json_ready(dataclasses.asdict(self))
 
-
-def _json_ready(value):
-    if isinstance(value, dict):
-        return {str(key): _json_ready(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_ready(item) for item in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def run_generation(

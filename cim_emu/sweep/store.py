@@ -15,7 +15,6 @@ part file (and those whose part records an error).
 from __future__ import annotations
 
 import json
-import math
 import os
 import pathlib
 import re
@@ -23,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from devices import atomic_write
+from devices.io import json_ready
 
 __all__ = ["ResultStore", "SWEEP_SCHEMA", "part_record"]
 
@@ -90,7 +90,7 @@ class ResultStore:
     def write_manifest(self, record: Mapping[str, Any]) -> None:
         """Write ``sweep.json`` atomically (NaN written as null)."""
         with atomic_write(self.manifest_path, "w", encoding="utf-8") as handle:
-            json.dump(_json_ready(record), handle, indent=2)
+            json.dump(json_ready(record), handle, indent=2)
             handle.write("\n")
 
     def part_path(self, index: int) -> pathlib.Path:
@@ -176,12 +176,3 @@ def _axis_column(values: list[Any]):
     # Mixed ("none" beside numbers) or nested (a table, a list): text, strings as they are, the rest as JSON.
     return pa.array([value if isinstance(value, str) else json.dumps(value) for value in values], pa.string())
 
-
-def _json_ready(value):
-    if isinstance(value, dict):
-        return {str(key): _json_ready(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_ready(item) for item in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

@@ -12,7 +12,10 @@ DEFAULT_ALPHA = 0.01
 
 
 def _json_ready(value: Any) -> Any:
-    """Turn numpy scalars/arrays and tuples into plain JSON types (recursively)."""
+    """Turn numpy scalars/arrays and tuples into plain JSON types (recursively).
+
+    The same as ``devices.io.json_ready``: the suite is a leaf that imports nothing else of ours (so that a NIST
+    run loads no device physics), so it keeps this dozen lines of its own."""
     if hasattr(value, "tolist"):
         # numpy scalars/arrays become plain floats and lists, which may still hold NaN or inf.
         return _json_ready(value.tolist())
