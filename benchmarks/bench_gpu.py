@@ -28,42 +28,9 @@ import argparse
 import dataclasses
 import statistics
 import sys
-import time
 
 import torch
-
-
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _interleaved_times(contenders: dict, rounds: int, device: torch.device) -> dict:
-    """Seconds per call of each contender over ``rounds`` rounds (round 0, the warm-up, dropped)."""
-    times = {name: [] for name in contenders}
-    for round_index in range(rounds + 1):
-        for name, function in contenders.items():
-            _synchronize(device)
-            start = time.perf_counter()
-            function()
-            _synchronize(device)
-            if round_index:
-                times[name].append(time.perf_counter() - start)
-    return times
-
-
-def _median_ratio(times: list[float], baseline: list[float]) -> float:
-    """Median over rounds of the per-round ratio."""
-    return statistics.median(t / b for t, b in zip(times, baseline, strict=True))
-
-
-def _naive_mc_mvm(inputs, weight, probability, generator):
-    outputs = []
-    for start in range(0, inputs.shape[0], 16):
-        chunk = inputs[start:start + 16]
-        uniforms = torch.rand((chunk.shape[0], *weight.shape), generator=generator, device=inputs.device)
-        outputs.append(torch.einsum("bji,ji,bi->bj", (uniforms < probability).to(inputs.dtype), weight, chunk))
-    return torch.cat(outputs)
+from _timing import interleaved_times, median_ratio, naive_mc_mvm
 
 
 def bench_mc(size: int, rows: int, repeats: int, device: torch.device) -> None:
@@ -75,21 +42,21 @@ def bench_mc(size: int, rows: int, repeats: int, device: torch.device) -> None:
     probability = torch.full((size, size), 0.5, device=device)
     thresholds = keep_thresholds(probability.double())
     seeds = iter(range(10 ** 6))
-    times = _interleaved_times({
-        "naive": lambda: _naive_mc_mvm(inputs, weight, probability, generator),
+    times = interleaved_times({
+        "naive": lambda: naive_mc_mvm(inputs, weight, probability, generator),
         "emulator": lambda: masked_mvm(inputs, weight, thresholds, seed=next(seeds)),
         "dense": lambda: inputs @ weight.T,
     }, repeats, device)
     cell_samples = rows * size * size
     naive, fused, dense = (statistics.median(times[name]) for name in ("naive", "emulator", "dense"))
-    speedup = _median_ratio(times["naive"], times["emulator"])
+    speedup = median_ratio(times["naive"], times["emulator"])
     print(f"  MC-dropconnect MVM {size}x{size}, {rows} rows, path {default_backend(device).value} "
           f"(medians of {repeats} interleaved rounds):")
     print(f"    naive torch  {cell_samples / naive / 1e9:9.2f} G cell-samples/s  ({naive * 1e3:8.3f} ms)")
     print(f"    emulator     {cell_samples / fused / 1e9:9.2f} G cell-samples/s  ({fused * 1e3:8.3f} ms)  "
           f"{speedup:6.1f}x naive (target >= 10x: {'met' if speedup >= 10 else 'NOT met'})")
     print(f"    dense GEMM   {cell_samples / dense / 1e9:9.2f} G MAC/s             ({dense * 1e3:8.3f} ms)  "
-          f"{_median_ratio(times['emulator'], times['dense']):6.1f}x faster than the emulator")
+          f"{median_ratio(times['emulator'], times['dense']):6.1f}x faster than the emulator")
     # Training: forward and backward (the emulator replays its masks; naive torch keeps them for autograd).
     trained_inputs, trained_weight = inputs.clone().requires_grad_(), weight.clone().requires_grad_()
 
@@ -97,14 +64,14 @@ def bench_mc(size: int, rows: int, repeats: int, device: torch.device) -> None:
         function().sum().backward()
         trained_inputs.grad = trained_weight.grad = None
 
-    times = _interleaved_times({
-        "naive": lambda: train_step(lambda: _naive_mc_mvm(trained_inputs, trained_weight, probability, generator)),
+    times = interleaved_times({
+        "naive": lambda: train_step(lambda: naive_mc_mvm(trained_inputs, trained_weight, probability, generator)),
         "emulator": lambda: train_step(lambda: masked_mvm(trained_inputs, trained_weight, thresholds,
                                                            seed=next(seeds))),
     }, repeats, device)
     naive, fused = (statistics.median(times[name]) for name in ("naive", "emulator"))
     print(f"    training step (forward + backward): naive {naive * 1e3:8.3f} ms, emulator {fused * 1e3:8.3f} ms, "
-          f"{_median_ratio(times['naive'], times['emulator']):6.1f}x naive")
+          f"{median_ratio(times['naive'], times['emulator']):6.1f}x naive")
 
 
 def bench_tile(size: int, batch: int, repeats: int, device: torch.device) -> None:
@@ -123,13 +90,13 @@ def bench_tile(size: int, batch: int, repeats: int, device: torch.device) -> Non
         config = CrossbarConfig(array_rows=rows, array_cols=cols)
         tile = CrossbarTile.program(weight, config=config, card=card, generator=generator)
         contenders[f"tile, {label}"] = lambda tile=tile: tile(inputs, generator=noise)
-    times = _interleaved_times(contenders, max(repeats, 21), device)
+    times = interleaved_times(contenders, max(repeats, 21), device)
     print(f"  deterministic tile {size}x{size}, batch {batch} (read noise, 8-bit DAC and ADC; backend "
           f"{select_backend(device, weight.dtype, config.dac_bits).name}):")
     baseline = times["F.linear"]
     print(f"    F.linear                 {statistics.median(baseline) * 1e3:8.3f} ms")
     for name, elapsed in list(times.items())[1:]:
-        ratio = _median_ratio(elapsed, baseline)
+        ratio = median_ratio(elapsed, baseline)
         print(f"    {name:<24} {statistics.median(elapsed) * 1e3:8.3f} ms  {ratio:6.2f}x F.linear "
               f"(target <= 2x: {'met' if ratio <= 2 else 'NOT met'})")
 
@@ -160,13 +127,13 @@ def bench_generation(n_images: int, n_steps: int, repeats: int, device: torch.de
         latents = sample_latents(network, source, schedule, n_images, generators=generators)
         return codec.decode(latents.reshape(-1, *codec.latent_shape))
 
-    times = _interleaved_times({name: (lambda source=source: generate(source)) for name, source in sources.items()},
+    times = interleaved_times({name: (lambda source=source: generate(source)) for name, source in sources.items()},
                                repeats, device)
     baseline = times["ex situ (TRNG)"]
     print(f"  generation, {n_images} images, {n_steps} steps (sampling + decoding):")
     for name, elapsed in times.items():
         print(f"    {name:<18} {n_images / statistics.median(elapsed):9.1f} images/s  "
-              f"{_median_ratio(baseline, elapsed):5.2f}x the ex-situ speed")
+              f"{median_ratio(baseline, elapsed):5.2f}x the ex-situ speed")
 
 
 def bench_sllg(n_trials: int, n_cpu_trials: int, repeats: int, device: torch.device) -> None:
@@ -184,7 +151,7 @@ def bench_sllg(n_trials: int, n_cpu_trials: int, repeats: int, device: torch.dev
     cpu_config = SolverConfig()
     outcome = run(n_trials, device.type, gpu_config)     # warm-up: torch.compile
     cpu_outcome = run(n_cpu_trials, "cpu", cpu_config)   # warm-up: numba cache
-    times = _interleaved_times({"gpu": lambda: run(n_trials, device.type, gpu_config),
+    times = interleaved_times({"gpu": lambda: run(n_trials, device.type, gpu_config),
                                 "cpu": lambda: run(n_cpu_trials, "cpu", cpu_config)}, repeats, device)
     gpu_rate = n_trials * outcome.n_steps / statistics.median(times["gpu"])
     cpu_rate = n_cpu_trials * cpu_outcome.n_steps / statistics.median(times["cpu"])

@@ -29,46 +29,15 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 
 import torch
+from _timing import interleaved_times, median_ratio, naive_mc_mvm
 
 _AVX2_ENVIRONMENT = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "NUMBA_CPU_NAME": "haswell"}
 _EMULATION_FLAG = "CIM_EMU_BENCH_AVX2_EMULATION"
 
 
-def _interleaved_times(contenders: dict, rounds: int, device: torch.device) -> dict:
-    """Seconds per call of each contender over ``rounds`` rounds, each round timing every contender once.
 
-    Interleaving makes load drifting on a shared machine hit all contenders alike; round 0 warms up
-    (kernel compilation, caches, the CPU path probe) and is dropped.
-    """
-    times = {name: [] for name in contenders}
-    for round_index in range(rounds + 1):
-        for name, function in contenders.items():
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            start = time.perf_counter()
-            function()
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            if round_index:
-                times[name].append(time.perf_counter() - start)
-    return times
-
-
-def _median_ratio(times: list[float], baseline: list[float]) -> float:
-    """Median over rounds of the per-round ratio."""
-    return statistics.median(t / b for t, b in zip(times, baseline, strict=True))
-
-
-def _naive_mc_mvm(inputs, weight, probability, generator):
-    outputs = []
-    for start in range(0, inputs.shape[0], 16):
-        chunk = inputs[start:start + 16]
-        uniforms = torch.rand((chunk.shape[0], *weight.shape), generator=generator, device=inputs.device)
-        outputs.append(torch.einsum("bji,ji,bi->bj", (uniforms < probability).to(inputs.dtype), weight, chunk))
-    return torch.cat(outputs)
 
 
 def bench_mc(size: int, rows: int, repeats: int, device: torch.device) -> None:
@@ -84,8 +53,8 @@ def bench_mc(size: int, rows: int, repeats: int, device: torch.device) -> None:
     layer_generator = torch.Generator(device=device).manual_seed(3)
     cell_samples = rows * size * size
     seeds = iter(range(10 ** 6))
-    times = _interleaved_times({
-        "naive": lambda: _naive_mc_mvm(inputs, weight, probability, generator),
+    times = interleaved_times({
+        "naive": lambda: naive_mc_mvm(inputs, weight, probability, generator),
         "kernel": lambda: masked_mvm(inputs, weight, thresholds, seed=next(seeds)),
         "layer": lambda: layer(inputs, generator=layer_generator),
         "dense": lambda: inputs @ weight.T,
@@ -96,10 +65,10 @@ def bench_mc(size: int, rows: int, repeats: int, device: torch.device) -> None:
     for name, label in (("kernel", "masked_mvm kernel"), ("layer", "MCDropConnectLinear, eval")):
         elapsed = statistics.median(times[name])
         print(f"    {label:<24} {cell_samples / elapsed / 1e9:8.3f} G cell-samples/s  ({elapsed * 1e3:8.2f} ms)  "
-              f"{_median_ratio(times['naive'], times[name]):6.1f}x naive")
+              f"{median_ratio(times['naive'], times[name]):6.1f}x naive")
     dense = statistics.median(times["dense"])
     print(f"    dense GEMM               {cell_samples / dense / 1e9:8.3f} G MAC/s             "
-          f"({dense * 1e3:8.2f} ms)  {_median_ratio(times['layer'], times['dense']):6.1f}x faster than the layer")
+          f"({dense * 1e3:8.2f} ms)  {median_ratio(times['layer'], times['dense']):6.1f}x faster than the layer")
 
 
 def bench_tile(size: int, batch: int, repeats: int, device: torch.device) -> None:
@@ -117,13 +86,13 @@ def bench_tile(size: int, batch: int, repeats: int, device: torch.device) -> Non
             layer.weight.copy_(weight)
         layer.program(generator=generator).eval()
         contenders[f"CrossbarLinear, {label}"] = lambda layer=layer: layer(inputs, generator=noise)
-    times = _interleaved_times(contenders, max(repeats, 21), device)
+    times = interleaved_times(contenders, max(repeats, 21), device)
     print(f"  deterministic tile {size}x{size}, batch {batch} (read noise, 8-bit DAC and ADC), eval mode:")
     baseline = times["F.linear"]
     print(f"    F.linear                          {statistics.median(baseline) * 1e3:8.2f} ms")
     for name, elapsed in list(times.items())[1:]:
         print(f"    {name:<33} {statistics.median(elapsed) * 1e3:8.2f} ms  "
-              f"{_median_ratio(elapsed, baseline):5.2f}x F.linear (median of per-round ratios)")
+              f"{median_ratio(elapsed, baseline):5.2f}x F.linear (median of per-round ratios)")
 
 
 def _emulate_avx2(argv: list[str]) -> None:
