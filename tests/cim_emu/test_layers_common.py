@@ -140,6 +140,8 @@ def test_non_finite_and_mistyped_inputs_get_a_clear_error(kind, programmed, torc
         bad[2, 5] = value
         with pytest.raises(ValueError, match=rf"input: {kind.__name__} got .*NaN or inf"):
             _run(layer, bad, 1)
+    # Finite inputs whose float32 sum overflows are accepted (the check sums first, then tests elementwise).
+    assert _run(layer, torch.full((4, 11), 3e38), 1).shape[0] == 4
     # A dtype the layer does not compute in: a ValueError that says how to cast, not torch's RuntimeError.
     wrong = [torch.long] if kind is PBitActivation else [torch.float64, torch.long]
     for dtype in wrong:

@@ -29,6 +29,13 @@ def _check_features(name: str, value) -> int:
     return value
 
 
+def _all_finite(inputs: torch.Tensor) -> bool:
+    """True if no entry is NaN or inf: one sum (NaN and inf propagate through it, so a finite sum proves it),
+    with the exact elementwise test only when the sum is not finite (NaN/inf, or a float overflow)."""
+    data = inputs.detach()
+    return bool(torch.isfinite(data.sum())) or bool(torch.isfinite(data).all())
+
+
 class AnalogLinearBase(nn.Module):
     """Base of :class:`CrossbarLinear` and :class:`MCDropConnectLinear` (not used directly)."""
 
@@ -99,7 +106,7 @@ class AnalogLinearBase(nn.Module):
         if inputs.device != weight.device:
             raise ValueError(f"input: {name} is on {weight.device} but the input is on {inputs.device}; move the "
                              f"input with x.to('{weight.device}') or the layer with layer.to('{inputs.device}')")
-        if not bool(torch.isfinite(inputs.detach()).all()):
+        if not _all_finite(inputs):
             raise ValueError(f"input: {name} got NaN or inf entries; inputs drive the DAC and must be finite "
                              "(check the layer or data before, e.g. a diverged training run or torch.nan_to_num)")
         return inputs.reshape(-1, self.in_features), tuple(inputs.shape[:-1])

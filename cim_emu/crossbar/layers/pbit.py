@@ -35,6 +35,7 @@ from torch import nn
 
 import devices
 from cim_emu.crossbar.counters import record
+from cim_emu.crossbar.layers.base import _all_finite
 from cim_emu.rng import require_generator
 
 __all__ = ["PBitActivation", "default_gain_V"]
@@ -111,7 +112,7 @@ class PBitActivation(nn.Module):
             raise ValueError(f"input: PBitActivation is on {self.v50_offsets_V.device} but the input is on "
                              f"{inputs.device}; move the input with x.to('{self.v50_offsets_V.device}') or the "
                              f"module with module.to('{inputs.device}')")
-        if not bool(torch.isfinite(inputs.detach()).all()):
+        if not _all_finite(inputs):
             raise ValueError("input: PBitActivation got a pre-activation with NaN or inf entries; a p-bit's pulse "
                              "voltage must be finite (check the layer before, e.g. a diverged training run)")
         return self.v50_offsets_V.view(self.n_features, *([1] * (inputs.dim() - 2)))
