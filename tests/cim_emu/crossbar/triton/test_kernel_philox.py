@@ -9,16 +9,10 @@ pytest.importorskip("triton")
 
 from cim_emu.crossbar.kernels.triton import philox_words  # noqa: E402
 from devices.rng.philox import philox4x32_torch  # noqa: E402
+from tests.devices.rng.test_philox import KAT_VECTORS  # noqa: E402  (Random123's known answers)
 
 pytestmark = pytest.mark.triton
 
-# Random123 tests/kat_vectors, the three "philox4x32 10" lines: counter[4], key[2] -> result[4].
-KAT_VECTORS = [
-    ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
-    ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
-    ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
-     (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
-]
 
 
 @pytest.mark.parametrize(("counter", "key", "expected"), KAT_VECTORS)
