@@ -17,10 +17,11 @@ import numba
 import numpy as np
 import torch
 import torch.nn.functional as F
+from numba.extending import intrinsic
 
 from devices._numba_threads import run_numba_kernel
 
-__all__ = ["patch_scales", "unfold_dac_codes"]
+__all__ = ["integer_readout", "patch_scales", "unfold_dac_codes"]
 
 _PARALLEL_WORK = 1 << 20      # codes below which the kernel runs on the calling thread
 
@@ -127,5 +128,82 @@ def unfold_dac_codes(images: torch.Tensor, scales: torch.Tensor, levels: int, ke
     out = torch.empty((features, images.shape[0], n_outputs), dtype=dtype)
     scalar = images_np.dtype.type
     run_numba_kernel(_UNFOLD_CODES, images_np, scales_np, *kernel_size, *stride, *padding, *dilation, *out_size,
-                     scalar(levels), scalar(1), dtype == torch.int8, out.numpy(), parallel=out.numel() >= _PARALLEL_WORK)
+                     scalar(levels), scalar(1), dtype == torch.int8, out.numpy(),
+                     parallel=out.numel() >= _PARALLEL_WORK)
+    return out
+
+
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """a b + c rounded once (llvm.fma), as torch's CPU ``addcmul`` computes it."""
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+    return a(a, b, c), codegen
+
+
+def _integer_readout_kernel(products, scale_high, scale_low, full_scale, step, rounding, unit, significance,
+                            pre_scales, digital, gain, offset, out):
+    n_blocks = products.shape[0]
+    n_images, out_features, n_pixels = out.shape
+    n_slices = significance.shape[0]
+    n_columns = scale_high.shape[0]
+    zero = np.float32(0)
+    for task in numba.prange(n_images * out_features):
+        image = task // out_features
+        output = task % out_features
+        destination = out[image, output]
+        scales = pre_scales[image]
+        first = image * n_pixels
+        for pixel in range(n_pixels):
+            combined = zero
+            for piece in range(n_slices):
+                column = piece * out_features + output
+                total = zero
+                for block in range(n_blocks):
+                    high = np.float32(products[block, column, first + pixel]) * scale_high[column]
+                    current = _fma(np.float32(products[block, n_columns + column, first + pixel]),
+                                   scale_low[column], high)
+                    current = full_scale if current > full_scale else current
+                    current = -full_scale if current < -full_scale else current
+                    if rounding:
+                        current = np.rint(current / step) * step
+                    total = current if block == 0 else total + current
+                total = total / unit
+                combined = total if n_slices == 1 else (total * significance[piece] if piece == 0
+                                                        else combined + total * significance[piece])
+            value = combined * scales[pixel] * digital[output]
+            destination[pixel] = _fma(value, gain[output], offset[output])
+
+
+_INTEGER_READOUT = numba.njit(parallel=True, fastmath=False, error_model="numpy", cache=True)(
+    _integer_readout_kernel)
+
+
+def integer_readout(products: torch.Tensor, scales_A: torch.Tensor, full_scale: float, step: float | None,
+                    unit: float, significance: torch.Tensor, pre_scales: torch.Tensor, digital: torch.Tensor,
+                    gain: torch.Tensor, offset: torch.Tensor, n_images: int) -> torch.Tensor:
+    """The integer path's whole readout in one pass: products -> currents -> ADC per row block -> block sum ->
+    slices -> digital scales and calibration, with torch's float32 arithmetic step for step (``addcmul``'s
+    single rounding included), so the outputs equal the torch-op chain's bit for bit.
+
+    Args:
+        products: (n_blocks, 2 n_columns, images L) int32 ``[high | low]`` Kirchhoff products.
+        scales_A: (2, n_columns) float32 amperes per unit of the high and low products.
+        full_scale: ADC clipping level (A); step: ADC step (A) or None; unit: output unit (A).
+        significance: (n_slices,) float32 slice weights 2^k.
+        pre_scales: (images, L) the patches' DAC pre-scales.
+        digital: (out_features,) weight scale / levels; gain, offset: (out_features,) calibration.
+        n_images: images.
+
+    Returns:
+        (images, out_features, L) float32.
+    """
+    n_pixels = products.shape[-1] // n_images
+    out = torch.empty((n_images, digital.shape[0], n_pixels), dtype=torch.float32)
+    arrays = [tensor.detach().contiguous().numpy() for tensor in
+              (products, scales_A[0], scales_A[1], significance, pre_scales, digital, gain, offset)]
+    f32 = np.float32
+    run_numba_kernel(_INTEGER_READOUT, arrays[0], arrays[1], arrays[2], f32(full_scale),
+                     f32(1.0 if step is None else step), step is not None, f32(unit), *arrays[3:], out.numpy(),
+                     parallel=products.numel() >= _PARALLEL_WORK)
     return out

@@ -11,6 +11,8 @@ Programming draws device-to-device and array-to-array variation once, from the g
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 import devices
@@ -19,7 +21,7 @@ from cim_emu.crossbar.converters import signed_levels
 from cim_emu.crossbar.counters import record
 from cim_emu.crossbar.ir_drop import checked_first_order_conductance
 from cim_emu.crossbar.kernels.backend import FloatBackend, IntegerBackend, torch_column_readout
-from cim_emu.crossbar.kernels.patches import patch_scales, unfold_dac_codes
+from cim_emu.crossbar.kernels.patches import integer_readout, patch_scales, unfold_dac_codes
 from cim_emu.crossbar.mapping import (
     check_weight,
     combine_slices,
@@ -228,16 +230,21 @@ class CrossbarTile(TileBase):
         operands = self._transposed_operands(backend, prepared)
         columns = layout.n_columns
         # One GEMM per row block for all images: (columns, block inputs) @ (block inputs, images L).
+        if integer:
+            products = torch.empty((layout.n_row_blocks, 2 * columns, n_images * n_pixels), dtype=torch.int32)
+            for block, operand in enumerate(operands):
+                start = block * layout.block_rows
+                torch._int_mm(operand, inputs[start:start + operand.shape[1]], out=products[block])
+            spec = self.readout_spec
+            full_scale = math.inf if spec.full_scale_A is None else spec.full_scale_A
+            return self._finish_counts(integer_readout(
+                products, prepared.scales_A, full_scale, spec.step_A, spec.unit_A,
+                slice_significance(layout.n_slices, dtype=torch.float32), scales, self.weight_scale / self.levels,
+                self.calibration_gain, self.calibration_offset, n_images), n_images * n_pixels)
         currents = images.new_empty((layout.n_row_blocks, columns, n_images * n_pixels))
         for block, operand in enumerate(operands):
             start = block * layout.block_rows
-            block_inputs = inputs[start:start + operand.shape[1]]
-            if integer:
-                products = torch._int_mm(operand, block_inputs)
-                torch.mul(products[:columns], prepared.scales_A[0][:, None], out=currents[block])
-                currents[block].addcmul_(products[columns:], prepared.scales_A[1][:, None])
-            else:
-                torch.mm(operand, block_inputs, out=currents[block])
+            torch.mm(operand, inputs[start:start + operand.shape[1]], out=currents[block])
         digitized = torch_column_readout(currents, None, self.readout_spec, None)
         combined = digitized.reshape(layout.n_slices, layout.out_features, n_images, n_pixels)
         if layout.n_slices == 1:
@@ -249,7 +256,10 @@ class CrossbarTile(TileBase):
         outputs = images.new_empty((n_images, layout.out_features, n_pixels))
         torch.addcmul(self.calibration_offset[:, None, None], combined, self.calibration_gain[:, None, None],
                       out=outputs.transpose(0, 1))
-        layout.record_mvms(n_images * n_pixels, 2 * layout.n_columns * layout.in_features)
+        return self._finish_counts(outputs, n_images * n_pixels)
+
+    def _finish_counts(self, outputs: torch.Tensor, n_rows: int) -> torch.Tensor:
+        self.layout.record_mvms(n_rows, 2 * self.layout.n_columns * self.layout.in_features)
         return outputs
 
     @torch.no_grad()
