@@ -68,19 +68,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _check_out(directory: str) -> None:
-    if os.path.exists(directory) and not os.path.isdir(directory):
-        raise ValueError(f"--out {directory}: exists and is not a directory")
-    parent = os.path.dirname(os.path.abspath(directory))
-    existing = parent
-    while not os.path.exists(existing):
-        existing = os.path.dirname(existing)
-    if not os.access(existing, os.W_OK):
-        raise ValueError(f"--out {directory}: {existing} is not writable")
-
-
 def run(args: argparse.Namespace) -> int:
     """Train (with --train) or evaluate; write figures and classify.json, print the metrics."""
+    from cim_emu.cli._outputs import check_directory
     from devices import default_card, load_card
 
     card = load_card(args.card) if args.card else default_card()
@@ -90,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         if value > _MAX_SAMPLES and not args.allow_large:
             raise ValueError(f"{flag} {value}: more than {_MAX_SAMPLES} samples per image; pass --allow-large to "
                              "run it anyway")
-    _check_out(args.out)
+    check_directory(args.out, "--out")  # before any work (a probe write: also right as root)
     from cim_emu.cli._progress import stage_bars
     from cim_emu.experiments.classify import ACTIVATIONS, ClassifyConfig, load_weights, run_classify
 
@@ -149,12 +139,13 @@ def _write(result, directory: str) -> list[str]:
 def _train(args: argparse.Namespace, card) -> int:
     import torch
 
+    from cim_emu.cli._outputs import check_file
     from cim_emu.cli._progress import stage_bars
     from cim_emu.experiments.classify import DEFAULT_WEIGHTS
     from cim_emu.experiments.train_classify import TrainingConfig, save_weights, train_classify
 
     path = args.weights or DEFAULT_WEIGHTS
-    _check_out(os.path.dirname(os.path.abspath(path)))
+    check_file(path, "--weights")
     # One thread: the shipped file is reproducible bit for bit (GEMM reductions depend on the thread count).
     torch.set_num_threads(1)
     overrides = {"seed": args.seed}

@@ -309,6 +309,15 @@ def test_generate_checks_its_output_folder_before_any_work(tmp_path, capsys):
     assert _listing(tmp_path) == ["a_file"] and (tmp_path / "a_file").read_text() == "user data"
 
 
+def test_classify_checks_its_outputs_before_any_work(tmp_path, capsys):
+    (tmp_path / "a_file").write_text("user data")
+    _exit_2(capsys, ["classify", "--out", tmp_path / "a_file"], "--out", "not a directory")
+    _exit_2(capsys, ["classify", "--out", "/proc/x/c"], "--out /proc/x/c", "cannot write")
+    _exit_2(capsys, ["classify", "--train", "--weights", "/proc/x/w.npz"], "--weights /proc/x/w.npz")
+    _exit_2(capsys, ["classify", "--train", "--weights", tmp_path], "--weights", "is a directory")
+    assert _listing(tmp_path) == ["a_file"] and (tmp_path / "a_file").read_text() == "user data"
+
+
 @pytest.mark.parametrize("error", [MemoryError(), RuntimeError("[enforce fail at alloc_cpu.cpp:127] "
                                                                "DefaultCPUAllocator: can't allocate memory")])
 def test_out_of_memory_is_one_line_exit_2(monkeypatch, capsys, error):
