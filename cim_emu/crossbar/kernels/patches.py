@@ -44,6 +44,46 @@ def _unfold_codes_kernel(images, scales, kernel_h, kernel_w, stride_h, stride_w,
                 while high > low and (high - 1) * stride_w + shift >= width:
                     high -= 1
                 count = high - low
+                if stride_h == 1 and stride_w == 1 and out_w == width and count > 0:
+                    # 'Same'-width convolution: the valid rows form one contiguous run of the image plane, so
+                    # one long loop (short rows would cost a slice per 32 codes); edge columns read a neighbour
+                    # row's pixel there and are zeroed after.
+                    top = 0
+                    while top < out_h and top + i * dilation_h - pad_h < 0:
+                        top += 1
+                    bottom = out_h
+                    while bottom > top and bottom - 1 + i * dilation_h - pad_h >= height:
+                        bottom -= 1
+                    start = top * out_w + low
+                    stop = (bottom - 1) * out_w + high if bottom > top else start
+                    offset = (i * dilation_h - pad_h) * width + shift
+                    plane = images[image, channel].ravel()
+                    for index in range(start):
+                        destination[index] = 0
+                    for index in range(stop, out_h * out_w):
+                        destination[index] = 0
+                    if stop > start:
+                        source = plane[start + offset:stop + offset]
+                        scale = scales[image, start:stop]
+                        inside = destination[start:stop]
+                        if integer:
+                            for j in range(stop - start):
+                                value = source[j] / scale[j]
+                                value = one if value > one else value
+                                value = -one if value < -one else value
+                                inside[j] = np.int8(np.rint(value * levels))
+                        else:
+                            for j in range(stop - start):
+                                value = source[j] / scale[j]
+                                value = one if value > one else value
+                                value = -one if value < -one else value
+                                inside[j] = np.rint(value * levels)
+                        for oh in range(top, bottom):
+                            for ow in range(low):
+                                destination[oh * out_w + ow] = 0
+                            for ow in range(high, out_w):
+                                destination[oh * out_w + ow] = 0
+                    continue
                 for oh in range(out_h):
                     row = destination[oh * out_w:(oh + 1) * out_w]
                     y = oh * stride_h + i * dilation_h - pad_h
@@ -147,32 +187,46 @@ def _integer_readout_kernel(products, scale_high, scale_low, full_scale, step, r
     n_images, out_features, n_pixels = out.shape
     n_slices = significance.shape[0]
     n_columns = scale_high.shape[0]
-    zero = np.float32(0)
     for task in numba.prange(n_images * out_features):
         image = task // out_features
         output = task % out_features
         destination = out[image, output]
         scales = pre_scales[image]
         first = image * n_pixels
-        for pixel in range(n_pixels):
-            combined = zero
-            for piece in range(n_slices):
-                column = piece * out_features + output
-                total = zero
-                for block in range(n_blocks):
-                    high = np.float32(products[block, column, first + pixel]) * scale_high[column]
-                    current = _fma(np.float32(products[block, n_columns + column, first + pixel]),
-                                   scale_low[column], high)
+        total = np.empty(n_pixels, dtype=np.float32)
+        combined = np.empty(n_pixels, dtype=np.float32)
+        # Pixel loops innermost (contiguous, vectorised); the branches are loop-invariant.
+        for piece in range(n_slices):
+            column = piece * out_features + output
+            high_scale = scale_high[column]
+            low_scale = scale_low[column]
+            for block in range(n_blocks):
+                high = products[block, column, first:first + n_pixels]
+                low = products[block, n_columns + column, first:first + n_pixels]
+                for pixel in range(n_pixels):
+                    current = _fma(np.float32(low[pixel]), low_scale, np.float32(high[pixel]) * high_scale)
                     current = full_scale if current > full_scale else current
                     current = -full_scale if current < -full_scale else current
                     if rounding:
                         current = np.rint(current / step) * step
-                    total = current if block == 0 else total + current
-                total = total / unit
-                combined = total if n_slices == 1 else (total * significance[piece] if piece == 0
-                                                        else combined + total * significance[piece])
-            value = combined * scales[pixel] * digital[output]
-            destination[pixel] = _fma(value, gain[output], offset[output])
+                    if block == 0:
+                        total[pixel] = current
+                    else:
+                        total[pixel] = total[pixel] + current
+            weight = significance[piece]
+            for pixel in range(n_pixels):
+                value = total[pixel] / unit
+                if n_slices == 1:
+                    combined[pixel] = value
+                elif piece == 0:
+                    combined[pixel] = value * weight
+                else:
+                    combined[pixel] = combined[pixel] + value * weight
+        digital_scale = digital[output]
+        output_gain = gain[output]
+        output_offset = offset[output]
+        for pixel in range(n_pixels):
+            destination[pixel] = _fma(combined[pixel] * scales[pixel] * digital_scale, output_gain, output_offset)
 
 
 _INTEGER_READOUT = numba.njit(parallel=True, fastmath=False, error_model="numpy", cache=True)(
