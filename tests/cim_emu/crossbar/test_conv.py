@@ -132,6 +132,7 @@ def test_state_dict_round_trip_of_programmed_conv():
     (2, 16, torch.float32, (2, 0, 1)),
     (3, 16, torch.float32, ((2, 1), (0, 2), (1, 2))),
     (2, 16, torch.float64, (1, 1, 1)),
+    (1, 16, torch.float32, (1, 4, 1)),     # whole output columns and rows in the zero padding
 ])
 def test_patch_major_tile_path_is_bit_identical_to_the_linear_layer(monkeypatch, cpu_path, weight_bits, array_rows,
                                                                     dtype, geometry):
