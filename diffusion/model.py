@@ -84,6 +84,14 @@ class GenerationModel:
         return self.codec.encode(images).reshape(images.shape[0], -1)
 
 
+def _device(device) -> torch.device:
+    """``device`` as a ``torch.device``, or a ``ValueError`` saying what is expected."""
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device: expected 'cpu' or 'cuda' (or 'cuda:N'), got {device!r}") from None
+
+
 def load_model(
     weights_dir: str | os.PathLike | None = None,
     *,
@@ -101,7 +109,12 @@ def load_model(
         ValueError: a weight file is missing, broken or of the wrong kind (from :func:`read_weights`).
     """
     weights = WEIGHTS_DIR if weights_dir is None else pathlib.Path(weights_dir)
-    device = torch.device(device)
+    if not weights.is_dir():
+        raise ValueError(f"weights_dir {weights}: not a directory; give the folder holding vae.pt and "
+                         "score_network.pt (None: the shipped weights)")
+    device = _device(device)
+    if n_steps is not None and (isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1):
+        raise ValueError(f"n_steps: must be an integer >= 1 (reverse Euler-Maruyama steps), got {n_steps!r}")
     schedule = load_schedule(weights / "score_network.pt")
     if n_steps is not None:
         schedule = dataclasses.replace(schedule, n_steps=n_steps)
@@ -186,6 +199,10 @@ def build_noise_source(
     """
     if not isinstance(method, Method):
         raise ValueError(f"method must be a diffusion.Method, got {method!r}")
+    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
+        raise ValueError(f"latent_dim: must be an integer >= 1 (increment entries, model.latent_dim), got "
+                         f"{latent_dim!r}")
+    device = _device(device)
     if method is Method.IN_SITU:
         head = InSituNoiseHead(latent_dim, InSituNoiseConfig(
             bits_per_sample=bits_per_sample, calibration_draws=calibration_draws)).to(device)

@@ -144,6 +144,20 @@ def test_sizes_of_a_run_and_the_sane_limits(tmp_path, monkeypatch):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["allowed"]
 
 
+def test_bad_model_arguments_get_a_clear_error(tmp_path):
+    for kwargs, expected in ((dict(n_steps=2.5), "n_steps: must be an integer >= 1"),
+                             (dict(n_steps=True), "n_steps: must be an integer >= 1"),
+                             (dict(weights_dir=tmp_path / "missing"), "not a directory; give the folder holding"),
+                             (dict(device="foo"), "device: expected 'cpu' or 'cuda'")):
+        with pytest.raises(ValueError, match=expected):
+            load_model(**kwargs)
+    for latent_dim in (0, 2.5, True):
+        with pytest.raises(ValueError, match="latent_dim: must be an integer >= 1"):
+            build_noise_source(Method.EX_SITU, latent_dim, stream=SeedStream(0))
+    with pytest.raises(ValueError, match="device: expected"):
+        build_noise_source(Method.IN_SITU, 4, stream=SeedStream(0), device="foo", calibration_draws=200)
+
+
 def test_bad_generation_config_is_rejected():
     with pytest.raises(ValueError, match="n_images"):
         GenerationConfig(n_images=2)
