@@ -196,11 +196,12 @@ class CrossbarTile(TileBase):
         """One MVM per output pixel of a convolution whose (C_in kh kw) patches are this tile's inputs.
 
         The same physics, arithmetic and counters as :meth:`forward` on the unfolded patches (one row per
-        output pixel, the patch ordered like a flattened ``Conv2d`` weight), bit for bit on the integer
-        (int8 Kirchhoff) path; it only runs them patch-major: the DAC codes are written straight from the
-        images (:func:`cim_emu.crossbar.kernels.patches.unfold_dac_codes`) and each row block is one GEMM
-        ``(columns, block inputs) @ (block inputs, pixels)`` per image, whose result is already in the
-        output's (channels, pixels) layout. Only where :meth:`convolves_images` is True.
+        output pixel, the patch ordered like a flattened ``Conv2d`` weight), bit for bit on both CPU paths
+        (tested); it only runs them patch-major: the DAC codes are written once, straight from the images
+        (:func:`cim_emu.crossbar.kernels.patches.unfold_dac_codes`), each row block is one GEMM
+        ``(columns, block inputs) @ (block inputs, images * pixels)`` whose result is already channel-major,
+        and on the integer path the whole readout is one pass
+        (:func:`cim_emu.crossbar.kernels.patches.integer_readout`). Only where :meth:`convolves_images` is True.
 
         Args:
             images: (images, C_in, H, W) digital inputs, finite, the tile's dtype.
@@ -257,6 +258,11 @@ class CrossbarTile(TileBase):
         torch.addcmul(self.calibration_offset[:, None, None], combined, self.calibration_gain[:, None, None],
                       out=outputs.transpose(0, 1))
         return self._finish_counts(outputs, n_images * n_pixels)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_transposed"] = None     # rebuilt from the prepared operands, not pickled
+        return state
 
     def _finish_counts(self, outputs: torch.Tensor, n_rows: int) -> torch.Tensor:
         self.layout.record_mvms(n_rows, 2 * self.layout.n_columns * self.layout.in_features)
