@@ -181,12 +181,12 @@ def _fma(typingctx, a, b, c):
     return a(a, b, c), codegen
 
 
-def _integer_readout_kernel(products, scale_high, scale_low, full_scale, step, rounding, unit, significance,
-                            pre_scales, digital, gain, offset, out):
+def _integer_readout_kernel(products, integer, scale_high, scale_low, full_scale, step, rounding, unit,
+                            significance, pre_scales, digital, gain, offset, out):
     n_blocks = products.shape[0]
     n_images, out_features, n_pixels = out.shape
     n_slices = significance.shape[0]
-    n_columns = scale_high.shape[0]
+    n_columns = significance.shape[0] * out.shape[1]
     for task in numba.prange(n_images * out_features):
         image = task // out_features
         output = task % out_features
@@ -195,6 +195,7 @@ def _integer_readout_kernel(products, scale_high, scale_low, full_scale, step, r
         first = image * n_pixels
         total = np.empty(n_pixels, dtype=np.float32)
         combined = np.empty(n_pixels, dtype=np.float32)
+        current_row = np.empty(n_pixels, dtype=np.float32)
         # Pixel loops innermost (contiguous, vectorised); the branches are loop-invariant.
         for piece in range(n_slices):
             column = piece * out_features + output
@@ -202,9 +203,16 @@ def _integer_readout_kernel(products, scale_high, scale_low, full_scale, step, r
             low_scale = scale_low[column]
             for block in range(n_blocks):
                 high = products[block, column, first:first + n_pixels]
-                low = products[block, n_columns + column, first:first + n_pixels]
+                if integer:
+                    low = products[block, n_columns + column, first:first + n_pixels]
+                    for pixel in range(n_pixels):
+                        current_row[pixel] = _fma(np.float32(low[pixel]), low_scale,
+                                                  np.float32(high[pixel]) * high_scale)
+                else:
+                    for pixel in range(n_pixels):
+                        current_row[pixel] = high[pixel]
                 for pixel in range(n_pixels):
-                    current = _fma(np.float32(low[pixel]), low_scale, np.float32(high[pixel]) * high_scale)
+                    current = current_row[pixel]
                     current = full_scale if current > full_scale else current
                     current = -full_scale if current < -full_scale else current
                     if rounding:
@@ -233,16 +241,17 @@ _INTEGER_READOUT = numba.njit(parallel=True, fastmath=False, error_model="numpy"
     _integer_readout_kernel)
 
 
-def integer_readout(products: torch.Tensor, scales_A: torch.Tensor, full_scale: float, step: float | None,
+def integer_readout(products: torch.Tensor, scales_A: torch.Tensor | None, full_scale: float, step: float | None,
                     unit: float, significance: torch.Tensor, pre_scales: torch.Tensor, digital: torch.Tensor,
                     gain: torch.Tensor, offset: torch.Tensor, n_images: int) -> torch.Tensor:
-    """The integer path's whole readout in one pass: products -> currents -> ADC per row block -> block sum ->
-    slices -> digital scales and calibration, with torch's float32 arithmetic step for step (``addcmul``'s
-    single rounding included), so the outputs equal the torch-op chain's bit for bit.
+    """A float32 tile's whole no-noise readout in one pass: (products ->) currents -> ADC per row block -> block
+    sum -> slices -> digital scales and calibration, with torch's float32 arithmetic step for step
+    (``addcmul``'s single rounding included), so the outputs equal the torch-op chain's bit for bit.
 
     Args:
-        products: (n_blocks, 2 n_columns, images L) int32 ``[high | low]`` Kirchhoff products.
-        scales_A: (2, n_columns) float32 amperes per unit of the high and low products.
+        products: (n_blocks, 2 n_columns, images L) int32 ``[high | low]`` Kirchhoff products (integer path),
+            or (n_blocks, n_columns, images L) float32 column currents (A) with ``scales_A`` None (float path).
+        scales_A: (2, n_columns) float32 amperes per unit of the high and low products, or None.
         full_scale: ADC clipping level (A); step: ADC step (A) or None; unit: output unit (A).
         significance: (n_slices,) float32 slice weights 2^k.
         pre_scales: (images, L) the patches' DAC pre-scales.
@@ -253,11 +262,14 @@ def integer_readout(products: torch.Tensor, scales_A: torch.Tensor, full_scale: 
         (images, out_features, L) float32.
     """
     n_pixels = products.shape[-1] // n_images
+    integer = scales_A is not None
+    if not integer:
+        scales_A = torch.ones((2, 1), dtype=torch.float32)    # unused by the float path
     out = torch.empty((n_images, digital.shape[0], n_pixels), dtype=torch.float32)
     arrays = [tensor.detach().contiguous().numpy() for tensor in
               (products, scales_A[0], scales_A[1], significance, pre_scales, digital, gain, offset)]
     f32 = np.float32
-    run_numba_kernel(_INTEGER_READOUT, arrays[0], arrays[1], arrays[2], f32(full_scale),
+    run_numba_kernel(_INTEGER_READOUT, arrays[0], integer, arrays[1], arrays[2], f32(full_scale),
                      f32(1.0 if step is None else step), step is not None, f32(unit), *arrays[3:], out.numpy(),
                      parallel=products.numel() >= _PARALLEL_WORK)
     return out

@@ -246,6 +246,13 @@ class CrossbarTile(TileBase):
         for block, operand in enumerate(operands):
             start = block * layout.block_rows
             torch.mm(operand, inputs[start:start + operand.shape[1]], out=currents[block])
+        if images.dtype == torch.float32:
+            spec = self.readout_spec
+            full_scale = math.inf if spec.full_scale_A is None else spec.full_scale_A
+            return self._finish_counts(integer_readout(
+                currents, None, full_scale, spec.step_A, spec.unit_A,
+                slice_significance(layout.n_slices, dtype=torch.float32), scales, self.weight_scale / self.levels,
+                self.calibration_gain, self.calibration_offset, n_images), n_images * n_pixels)
         digitized = torch_column_readout(currents, None, self.readout_spec, None)
         combined = digitized.reshape(layout.n_slices, layout.out_features, n_images, n_pixels)
         if layout.n_slices == 1:
