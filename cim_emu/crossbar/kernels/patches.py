@@ -8,7 +8,10 @@ expanded patch matrix through memory six times. This kernel writes each DAC code
 image, feature-major ``(C_in kh kw, images, L)`` (L = out_h out_w output pixels), with the same
 float arithmetic as the tile (``rint(clip(x / s, -1, 1) * levels)``, no fast-math), so the codes are
 bit-identical to the tile's. The pre-scales come from :func:`patch_scales` (a max-pool of the channel-wise
-largest magnitude: the same maxima, without unfolding).
+largest magnitude: the same maxima, without unfolding). :func:`fused_readout` then turns the row blocks' GEMM
+results (int8 products or float32 currents, channel-major) into the calibrated outputs in one pass, repeating
+torch's float32 steps of :meth:`cim_emu.crossbar.tiles.crossbar_tile.CrossbarTile.forward` (no read noise)
+exactly. Used by :meth:`~cim_emu.crossbar.tiles.crossbar_tile.CrossbarTile.convolve`.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from numba.extending import intrinsic
 
 from devices._numba_threads import run_numba_kernel
 
-__all__ = ["integer_readout", "patch_scales", "unfold_dac_codes"]
+__all__ = ["fused_readout", "patch_scales", "unfold_dac_codes"]
 
 _PARALLEL_WORK = 1 << 20      # codes below which the kernel runs on the calling thread
 
@@ -181,7 +184,7 @@ def _fma(typingctx, a, b, c):
     return a(a, b, c), codegen
 
 
-def _integer_readout_kernel(products, integer, scale_high, scale_low, full_scale, step, rounding, unit,
+def _fused_readout_kernel(products, integer, scale_high, scale_low, full_scale, step, rounding, unit,
                             significance, pre_scales, digital, gain, offset, out):
     n_blocks = products.shape[0]
     n_images, out_features, n_pixels = out.shape
@@ -237,11 +240,11 @@ def _integer_readout_kernel(products, integer, scale_high, scale_low, full_scale
             destination[pixel] = _fma(combined[pixel] * scales[pixel] * digital_scale, output_gain, output_offset)
 
 
-_INTEGER_READOUT = numba.njit(parallel=True, fastmath=False, error_model="numpy", cache=True)(
-    _integer_readout_kernel)
+_FUSED_READOUT = numba.njit(parallel=True, fastmath=False, error_model="numpy", cache=True)(
+    _fused_readout_kernel)
 
 
-def integer_readout(products: torch.Tensor, scales_A: torch.Tensor | None, full_scale: float, step: float | None,
+def fused_readout(products: torch.Tensor, scales_A: torch.Tensor | None, full_scale: float, step: float | None,
                     unit: float, significance: torch.Tensor, pre_scales: torch.Tensor, digital: torch.Tensor,
                     gain: torch.Tensor, offset: torch.Tensor, n_images: int) -> torch.Tensor:
     """A float32 tile's whole no-noise readout in one pass: (products ->) currents -> ADC per row block -> block
@@ -269,7 +272,7 @@ def integer_readout(products: torch.Tensor, scales_A: torch.Tensor | None, full_
     arrays = [tensor.detach().contiguous().numpy() for tensor in
               (products, scales_A[0], scales_A[1], significance, pre_scales, digital, gain, offset)]
     f32 = np.float32
-    run_numba_kernel(_INTEGER_READOUT, arrays[0], integer, arrays[1], arrays[2], f32(full_scale),
+    run_numba_kernel(_FUSED_READOUT, arrays[0], integer, arrays[1], arrays[2], f32(full_scale),
                      f32(1.0 if step is None else step), step is not None, f32(unit), *arrays[3:], out.numpy(),
                      parallel=products.numel() >= _PARALLEL_WORK)
     return out

@@ -20,8 +20,8 @@ from cim_emu.crossbar.config import CrossbarConfig, ReadNoiseModel
 from cim_emu.crossbar.converters import signed_levels
 from cim_emu.crossbar.counters import record
 from cim_emu.crossbar.ir_drop import checked_first_order_conductance
-from cim_emu.crossbar.kernels.backend import FloatBackend, IntegerBackend, torch_column_readout
-from cim_emu.crossbar.kernels.patches import integer_readout, patch_scales, unfold_dac_codes
+from cim_emu.crossbar.kernels.backend import FloatBackend, IntegerBackend
+from cim_emu.crossbar.kernels.patches import fused_readout, patch_scales, unfold_dac_codes
 from cim_emu.crossbar.mapping import (
     check_weight,
     combine_slices,
@@ -167,12 +167,12 @@ class CrossbarTile(TileBase):
 
     # ------------------------------------------------------------------------------------------ convolutions
     def convolves_images(self, images: torch.Tensor) -> bool:
-        """True when :meth:`convolve` runs ``images`` (CPU float32/float64 tensors of the tile's dtype, a DAC of
-        at most 8 bits, no read noise); otherwise unfold the patches and call the tile (same results)."""
+        """True when :meth:`convolve` runs ``images`` (CPU float32 tensors, a float32 tile, a DAC of at most 8
+        bits, no read noise); otherwise unfold the patches and call the tile (same results). Float64 tiles are
+        the exact reference mode and keep the unfolding path."""
         config = self.config
-        if (images.device.type != "cpu" or images.dtype != self.effective_S.dtype or config.read_noise
-                or config.dac_bits is None or config.dac_bits > 8 or images.dtype not in (torch.float32,
-                                                                                          torch.float64)):
+        if (images.device.type != "cpu" or images.dtype != torch.float32 or self.effective_S.dtype != torch.float32
+                or config.read_noise or config.dac_bits is None or config.dac_bits > 8):
             return False
         return isinstance(self._execution(images)[0], (FloatBackend, IntegerBackend))
 
@@ -200,8 +200,8 @@ class CrossbarTile(TileBase):
         (tested); it only runs them patch-major: the DAC codes are written once, straight from the images
         (:func:`cim_emu.crossbar.kernels.patches.unfold_dac_codes`), each row block is one GEMM
         ``(columns, block inputs) @ (block inputs, images * pixels)`` whose result is already channel-major,
-        and on the integer path the whole readout is one pass
-        (:func:`cim_emu.crossbar.kernels.patches.integer_readout`). Only where :meth:`convolves_images` is True.
+        and the whole readout is one pass
+        (:func:`cim_emu.crossbar.kernels.patches.fused_readout`). Only where :meth:`convolves_images` is True.
 
         Args:
             images: (images, C_in, H, W) digital inputs, finite, the tile's dtype.
@@ -232,48 +232,26 @@ class CrossbarTile(TileBase):
         columns = layout.n_columns
         # One GEMM per row block for all images: (columns, block inputs) @ (block inputs, images L).
         if integer:
-            products = torch.empty((layout.n_row_blocks, 2 * columns, n_images * n_pixels), dtype=torch.int32)
-            for block, operand in enumerate(operands):
-                start = block * layout.block_rows
-                torch._int_mm(operand, inputs[start:start + operand.shape[1]], out=products[block])
-            spec = self.readout_spec
-            full_scale = math.inf if spec.full_scale_A is None else spec.full_scale_A
-            return self._finish_counts(integer_readout(
-                products, prepared.scales_A, full_scale, spec.step_A, spec.unit_A,
-                slice_significance(layout.n_slices, dtype=torch.float32), scales, self.weight_scale / self.levels,
-                self.calibration_gain, self.calibration_offset, n_images), n_images * n_pixels)
-        currents = images.new_empty((layout.n_row_blocks, columns, n_images * n_pixels))
+            results = torch.empty((layout.n_row_blocks, 2 * columns, n_images * n_pixels), dtype=torch.int32)
+        else:
+            results = images.new_empty((layout.n_row_blocks, columns, n_images * n_pixels))
         for block, operand in enumerate(operands):
             start = block * layout.block_rows
-            torch.mm(operand, inputs[start:start + operand.shape[1]], out=currents[block])
-        if images.dtype == torch.float32:
-            spec = self.readout_spec
-            full_scale = math.inf if spec.full_scale_A is None else spec.full_scale_A
-            return self._finish_counts(integer_readout(
-                currents, None, full_scale, spec.step_A, spec.unit_A,
-                slice_significance(layout.n_slices, dtype=torch.float32), scales, self.weight_scale / self.levels,
-                self.calibration_gain, self.calibration_offset, n_images), n_images * n_pixels)
-        digitized = torch_column_readout(currents, None, self.readout_spec, None)
-        combined = digitized.reshape(layout.n_slices, layout.out_features, n_images, n_pixels)
-        if layout.n_slices == 1:
-            combined = combined[0]
-        else:   # combine_slices' arithmetic, slices leading
-            significance = slice_significance(layout.n_slices, dtype=combined.dtype, device=combined.device)
-            combined = (combined * significance[:, None, None, None]).sum(dim=0)
-        combined.mul_(scales).mul_((self.weight_scale / self.levels)[:, None, None])
-        outputs = images.new_empty((n_images, layout.out_features, n_pixels))
-        torch.addcmul(self.calibration_offset[:, None, None], combined, self.calibration_gain[:, None, None],
-                      out=outputs.transpose(0, 1))
-        return self._finish_counts(outputs, n_images * n_pixels)
+            gemm = torch._int_mm if integer else torch.mm
+            gemm(operand, inputs[start:start + operand.shape[1]], out=results[block])
+        spec = self.readout_spec
+        outputs = fused_readout(
+            results, prepared.scales_A if integer else None,
+            math.inf if spec.full_scale_A is None else spec.full_scale_A, spec.step_A, spec.unit_A,
+            slice_significance(layout.n_slices, dtype=torch.float32), scales, self.weight_scale / self.levels,
+            self.calibration_gain, self.calibration_offset, n_images)
+        layout.record_mvms(n_images * n_pixels, 2 * layout.n_columns * layout.in_features)
+        return outputs
 
     def __getstate__(self):
         state = super().__getstate__()
         state["_transposed"] = None     # rebuilt from the prepared operands, not pickled
         return state
-
-    def _finish_counts(self, outputs: torch.Tensor, n_rows: int) -> torch.Tensor:
-        self.layout.record_mvms(n_rows, 2 * self.layout.n_columns * self.layout.in_features)
-        return outputs
 
     @torch.no_grad()
     def expected_output(self, inputs: torch.Tensor) -> torch.Tensor:
