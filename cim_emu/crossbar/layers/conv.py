@@ -9,6 +9,12 @@ operation counters, the energy, programming, calibration and ``state_dict`` are 
 with one MVM per output pixel. The patches are unfolded a few images at a time, so the memory of the
 unfolded copy stays bounded (about ``_CHUNK_ELEMENTS`` values, at least one image).
 
+A programmed layer in eval mode whose tile can run the convolution patch-major
+(:meth:`~cim_emu.crossbar.tiles.crossbar_tile.CrossbarTile.convolves_images`: float32 on the CPU, a DAC of at
+most 8 bits, no read noise) skips the float patches: the tile writes the DAC codes straight from the images
+and returns channel-major outputs (:meth:`~cim_emu.crossbar.tiles.crossbar_tile.CrossbarTile.convolve`), bit
+for bit what the linear layer gives on the unfolded patches, with the same counters, about 7x faster.
+
 Grouped convolutions (``groups > 1``) are refused: every group would be its own tile and the depthwise
 case maps badly onto crossbars (a 9-row array per channel); convert such layers yourself or leave them
 digital.
@@ -87,8 +93,8 @@ class _CrossbarConvBase(nn.Module):
         if inputs.dtype != dtype:
             raise ValueError(f"input: {name} has {dtype} weights but got a {inputs.dtype} input; cast the input "
                              f"(x.to({dtype})) or the layer (layer.to({inputs.dtype}))")
-        bad = ~torch.isfinite(inputs.detach())
-        if bool(bad.any()):
+        # One pass: a NaN/inf makes the sum non-finite (a finite overflow only costs the exact search below).
+        if not bool(torch.isfinite(inputs.detach().sum())) and bool((bad := ~torch.isfinite(inputs.detach())).any()):
             index = tuple(int(i) for i in torch.nonzero(bad)[0])
             raise ValueError(f"input: {name} got {float(inputs.detach()[index])} at (image, channel, row, column) "
                              f"{index}; input feature maps must be finite")
