@@ -127,6 +127,19 @@ class AnalogLinearBase(nn.Module):
     def _stamp(self) -> None:
         self._programmed_version = self.weight._version
 
+    def __getstate__(self):
+        # A copy or unpickled layer gets new parameter tensors with fresh version counters: record whether the
+        # tile was current so the copy stays usable (copy.deepcopy, pickle, Dask workers, cim_emu.convert).
+        state = self.__dict__.copy()
+        state["_tile_was_current"] = self.tile is not None and self.weight._version == self._programmed_version
+        return state
+
+    def __setstate__(self, state):
+        current = state.pop("_tile_was_current", False)
+        super().__setstate__(state)
+        if current:
+            self._stamp()
+
     def _apply(self, fn, recurse=True):
         # Moving or casting the layer keeps a current tile current (the parameter gets a new version counter).
         current = self.tile is not None and self.weight._version == self._programmed_version

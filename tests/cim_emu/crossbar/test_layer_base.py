@@ -46,3 +46,24 @@ def test_initial_weights_follow_the_uniform_law_of_nn_linear():
 def test_a_wrong_generator_is_refused():
     with pytest.raises(ValueError, match="reset_parameters is stochastic: pass generator=torch.Generator"):
         CrossbarLinear(4, 2, generator=1234)
+
+
+def test_a_copied_or_unpickled_programmed_layer_still_runs_on_its_tile_and_still_catches_edits():
+    import copy
+    import pickle
+
+    from cim_emu import CrossbarLinear
+
+    generator = torch.Generator().manual_seed(3)
+    layer = CrossbarLinear(8, 4, generator=generator).program(generator=generator).eval()
+    inputs = torch.randn(5, 8, generator=generator)
+    def read(module):  # the same read-noise stream every time: equal conductances give equal outputs
+        return module(inputs, generator=torch.Generator().manual_seed(9))
+
+    expected = read(layer)
+    for clone in (copy.deepcopy(layer), pickle.loads(pickle.dumps(layer))):
+        assert torch.equal(read(clone), expected)
+        with torch.no_grad():
+            clone.weight.add_(0.1)
+        with pytest.raises(ValueError, match="changed since program"):
+            read(clone)
