@@ -116,7 +116,12 @@ class AnalogLinearBase(nn.Module):
         """True once :meth:`program` has built the emulated tile (eval mode then runs on it)."""
         return self.tile is not None
 
-    def _use_tile(self) -> bool:
+    def runs_on_tile(self) -> bool:
+        """True when :meth:`forward` runs on the programmed tile: programmed and in eval mode.
+
+        Raises:
+            ValueError: the weights changed since :meth:`program` (the tile would be stale).
+        """
         if self.tile is None or self.training:
             return False
         if self.weight._version != self._programmed_version:

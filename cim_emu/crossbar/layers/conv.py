@@ -209,8 +209,8 @@ class CrossbarConv2d(_CrossbarConvBase):
         """
         n_images, out_h, out_w = self._check_input(inputs)
         tile = self.linear.tile
-        # _use_tile: the linear layer's own test (eval mode, programmed, weights unchanged since program).
-        if tile is not None and self.linear._use_tile() and tile.convolves_images(inputs):
+        # The linear layer's own test (eval mode, programmed, weights unchanged since program).
+        if tile is not None and self.linear.runs_on_tile() and tile.convolves_images(inputs):
             # Patch-major on the tile: no unfolded float copy, outputs already (images, C_out, pixels).
             pieces = [tile.convolve(chunk, self.kernel_size, self.stride, self.padding, self.dilation)
                       for chunk in self._image_chunks(inputs)]

@@ -99,7 +99,7 @@ class CrossbarLinear(AnalogLinearBase):
                 config has read noise); unused by the deterministic float path.
         """
         flat, leading = self._flatten(inputs)
-        if self._use_tile():
+        if self.runs_on_tile():
             outputs = self.tile(flat, generator=generator)
         else:
             check_weight(self.weight)

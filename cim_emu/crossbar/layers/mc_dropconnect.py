@@ -127,7 +127,7 @@ class MCDropConnectLinear(AnalogLinearBase):
         require_generator(generator, "generator: MCDropConnectLinear")
         samples = 1 if n_samples is None else _check_samples(n_samples)
         flat, leading = self._flatten(inputs)
-        if self._use_tile():
+        if self.runs_on_tile():
             outputs = self.tile(flat, generator=generator, n_samples=samples)
         else:
             outputs = self._hardware_aware(flat, generator, samples)
@@ -179,7 +179,7 @@ class MCDropConnectLinear(AnalogLinearBase):
             (..., out_features).
         """
         flat, leading = self._flatten(inputs)
-        outputs = self.tile.expected_output(flat) if self._use_tile() else self._ideal_mean(flat)
+        outputs = self.tile.expected_output(flat) if self.runs_on_tile() else self._ideal_mean(flat)
         if self.bias is not None:
             outputs = outputs + self.bias
         return outputs.reshape(*leading, self.out_features)
