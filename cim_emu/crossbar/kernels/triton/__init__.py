@@ -31,7 +31,8 @@ import warnings
 import torch
 
 __all__ = ["column_normals_triton", "cuda_tile_backend", "gibbs_update_triton", "keep_masks_triton",
-           "masked_mvm_triton", "noisy_column_readout_triton", "philox_words", "register_cuda_backend", "triton_available", "use_triton"]
+           "masked_mvm_triton", "noisy_column_readout_triton", "philox_words", "register_cuda_backend",
+           "triton_available", "use_triton"]
 
 _LAZY = {
     "masked_mvm_triton": "masked_mvm",
