@@ -34,7 +34,13 @@ from cim_emu.sampling.pbit_law import (
     ideal_up_probability,
     law_deviation,
 )
-from cim_emu.sampling.pbit_update import CardLaw, gibbs_update_torch, up_probability_torch, update_uniforms
+from cim_emu.sampling.pbit_update import (
+    CardLaw,
+    gibbs_update,
+    gibbs_update_torch,
+    up_probability_torch,
+    update_uniforms,
+)
 from cim_emu.sampling.schedules import ConstantBeta, GeometricBeta, LinearBeta, as_schedule
 from cim_emu.sampling.validation import (
     NONIDEALITY_MODES,
@@ -52,7 +58,7 @@ __all__ = [
     "moments", "state_indices", "stationary_distribution",
     "MAX_WORK", "GibbsSampler", "HardwareMode", "IdealMode", "SampleResult", "UpdateOrder", "sample_ising",
     "MINIMAX_PROBIT_GAIN", "LawDeviation", "PBitArray", "PBitUpdateLaw", "ideal_up_probability", "law_deviation",
-    "CardLaw", "gibbs_update_torch", "up_probability_torch", "update_uniforms",
+    "CardLaw", "gibbs_update", "gibbs_update_torch", "up_probability_torch", "update_uniforms",
     "ConstantBeta", "GeometricBeta", "LinearBeta", "as_schedule",
     "NONIDEALITY_MODES", "BiasRow", "ChiSquareResult", "chi_square_test", "independent_samples", "nonideality_bias",
 ]

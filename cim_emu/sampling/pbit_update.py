@@ -26,6 +26,8 @@ Because u has 24 bits and p is float64, the GPU kernel's float64 libm (``exp``, 
 torch's by a few ulp (~1e-16) and still give the same spin unless p lies within that of a multiple of 2^-24
 (~1e-9 of updates at most); the tests assert bit-identical spins.
 
+:func:`gibbs_update` dispatches: CUDA tensors run the fused Triton kernel when triton is installed (one warning and
+the torch reference otherwise), every other device the torch reference; the spins are the same either way.
 The sampler of :mod:`cim_emu.sampling.gibbs` runs on the CPU and keeps its own ``torch.rand`` / numba draws
 (its results are unchanged); this update is the device-agnostic building block for a CUDA sampler.
 """
@@ -42,7 +44,7 @@ import devices
 from cim_emu.sampling.pbit_law import PBitArray, ideal_up_probability
 from devices.rng.philox import MASK_32, key_words, philox4x32_torch
 
-__all__ = ["CardLaw", "UNIFORM_BITS", "check_update_arguments", "gibbs_update_torch", "update_uniforms",
+__all__ = ["CardLaw", "UNIFORM_BITS", "check_update_arguments", "gibbs_update", "gibbs_update_torch", "update_uniforms",
            "up_probability_torch"]
 
 #: Bits of each update uniform: u = (w0 >> 8) 2^-24.
@@ -178,3 +180,21 @@ def gibbs_update_torch(fields: torch.Tensor, beta: float, *, key, sweep: int, ch
     uniforms = update_uniforms(words, sweep, fields.shape[0], fields.shape[1], chain_offset=chain_offset,
                                spin_offset=spin_offset, device=fields.device)
     return torch.where(uniforms < up, 1.0, -1.0).to(fields.dtype)
+
+
+def gibbs_update(fields: torch.Tensor, beta: float, *, key, sweep: int, chain_offset: int = 0, spin_offset: int = 0,
+                 law: CardLaw | None = None) -> torch.Tensor:
+    """New spins of one block update on the fields' device (arguments and result of :func:`gibbs_update_torch`).
+
+    CUDA tensors run :func:`cim_emu.crossbar.kernels.triton.gibbs_update_triton` (one fused pass) when triton is
+    installed; otherwise, and on every other device, the torch reference runs. Both give the same spins.
+    """
+    from cim_emu.crossbar.kernels.triton import use_triton
+
+    if isinstance(fields, torch.Tensor) and use_triton(fields.device):
+        from cim_emu.crossbar.kernels.triton import gibbs_update_triton
+
+        return gibbs_update_triton(fields, beta, key=key, sweep=sweep, chain_offset=chain_offset,
+                                   spin_offset=spin_offset, law=law)
+    return gibbs_update_torch(fields, beta, key=key, sweep=sweep, chain_offset=chain_offset, spin_offset=spin_offset,
+                              law=law)

@@ -7,7 +7,13 @@ import torch
 
 import devices
 from cim_emu.sampling.pbit_law import PBitArray, PBitUpdateLaw, ideal_up_probability
-from cim_emu.sampling.pbit_update import CardLaw, gibbs_update_torch, up_probability_torch, update_uniforms
+from cim_emu.sampling.pbit_update import (
+    CardLaw,
+    gibbs_update,
+    gibbs_update_torch,
+    up_probability_torch,
+    update_uniforms,
+)
 from devices.rng.philox import philox4x32_torch
 
 
@@ -81,3 +87,10 @@ def test_bad_input_is_refused_with_the_fix():
         gibbs_update_torch(torch.zeros(3), 1.0, key=1, sweep=0)
     with pytest.raises(ValueError, match="within 2"):
         gibbs_update_torch(fields, 1.0, key=1, sweep=0, spin_offset=2**32 - 2)
+
+
+def test_dispatch_runs_the_torch_reference_off_cuda():
+    fields = torch.randn((3, 9), generator=torch.Generator().manual_seed(2))
+    law = CardLaw.from_array(_array(9))
+    assert torch.equal(gibbs_update(fields, 1.1, key=77, sweep=2, law=law),
+                       gibbs_update_torch(fields, 1.1, key=77, sweep=2, law=law))

@@ -47,3 +47,64 @@ def test_empty_and_bad_input(device):
     assert gibbs_update_triton(torch.zeros((0, 4), device=device), 1.0, key=1, sweep=0).shape == (0, 4)
     with pytest.raises(ValueError, match="NaN or inf"):
         gibbs_update_triton(torch.full((2, 2), float("inf"), device=device), 1.0, key=1, sweep=0)
+
+
+def test_cuda_dispatch_takes_the_kernel(monkeypatch, device):
+    # gibbs_update sends CUDA tensors to the kernel: pretend the interpreter's CPU is a CUDA device with triton.
+    from cim_emu.crossbar.kernels import triton as triton_package
+    from cim_emu.crossbar.kernels.triton import gibbs as gibbs_module
+    from cim_emu.sampling.pbit_update import gibbs_update
+
+    calls = []
+    kernel = gibbs_module.gibbs_update_triton
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return kernel(*args, **kwargs)
+
+    monkeypatch.setattr(triton_package, "use_triton", lambda device: True)
+    monkeypatch.setattr(gibbs_module, "gibbs_update_triton", counting)
+    fields = _fields(4, 10, torch.float32)
+    got = gibbs_update(fields.to(device), 0.9, key=5, sweep=1)
+    assert calls == [1]
+    assert torch.equal(got.cpu(), gibbs_update_torch(fields, 0.9, key=5, sweep=1))
+
+
+def test_cpu_tensors_are_refused_outside_the_interpreter(monkeypatch):
+    from cim_emu.crossbar.kernels.triton import philox
+
+    monkeypatch.setattr(philox, "INTERPRETED", False)
+    with pytest.raises(ValueError, match="TRITON_INTERPRET=1"):
+        gibbs_update_triton(torch.zeros((2, 2)), 1.0, key=1, sweep=0)
+
+
+_COMPILE = """
+import triton
+from triton.backends.compiler import GPUTarget
+from triton.compiler import ASTSource
+from cim_emu.crossbar.kernels.triton import gibbs
+types = dict(n_elements="i64", n_spins="i32", sweep="i32", chain_offset="i32", spin_offset="i32", key_0="i32",
+             key_1="i32", params_ptr="*fp64", centre_ptr="*fp64", offset_ptr="*fp64")
+for capability in (80, 90):
+    for pointer in ("*fp32", "*fp64", "*bf16"):
+        for card in (False, True):
+            constants = dict(CARD=card, BLOCK=gibbs._BLOCK)
+            given = {**types, "fields_ptr": pointer, "out_ptr": pointer}
+            signature = {n: "constexpr" if n in constants else given[n] for n in gibbs._gibbs_kernel.arg_names}
+            triton.compile(ASTSource(fn=gibbs._gibbs_kernel, signature=signature, constexprs=constants),
+                           target=GPUTarget("cuda", capability, 32))
+print("compiled")
+"""
+
+
+@pytest.mark.slow
+def test_kernel_compiles_for_ampere_and_hopper():
+    # The interpreter runs numpy, not Triton's lowering: compile for sm_80 and sm_90 in a process without it.
+    import os
+    import subprocess
+    import sys
+
+    environment = {name: value for name, value in os.environ.items() if name != "TRITON_INTERPRET"}
+    result = subprocess.run([sys.executable, "-c", _COMPILE], env=environment, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0 and "compiled" in result.stdout, result.stderr[-2000:]
