@@ -43,8 +43,8 @@ _LAZY = {
     "gibbs_update_triton": "gibbs",
 }
 
-FALLBACK_WARNING = ("triton is not installed: CUDA MC-dropconnect masks and column readout run on unfused torch "
-                    "ops (pip install 'cim-emu[gpu]' for the fused kernels)")
+FALLBACK_WARNING = ("triton is not installed: CUDA MC-dropconnect masks, column readout and p-bit updates run on "
+                    "unfused torch ops (pip install 'cim-emu[gpu]' for the fused kernels)")
 
 
 @functools.cache

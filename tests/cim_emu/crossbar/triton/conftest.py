@@ -16,7 +16,7 @@ import pytest
 import torch
 
 ON_GPU = torch.cuda.is_available()
-_KERNEL_MODULES = ("philox", "masked_mvm", "column_readout")   # in dependency order
+_KERNEL_MODULES = ("philox", "masked_mvm", "column_readout", "gibbs")   # in dependency order
 
 if not ON_GPU:
     os.environ["TRITON_INTERPRET"] = "1"
