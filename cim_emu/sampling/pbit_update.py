@@ -3,7 +3,7 @@
 A block update of a Gibbs sweep (:mod:`cim_emu.sampling.gibbs`) sets every spin of the block, in every chain, to
 +1 with its up-probability p and to -1 otherwise. This module makes that decision from a **counter-based**
 uniform, so the result depends on (key, sweep, chain, spin) only, never on the block layout, the device or the
-thread count, and a GPU kernel (:func:`cim_emu.crossbar.kernels.triton.gibbs_update_triton`) reproduces it bit
+thread count, and a GPU kernel (:func:`cim_emu.sampling.triton_gibbs.gibbs_update_triton`) reproduces it bit
 for bit:
 
     (w0, w1, w2, w3) = Philox4x32-10(counter = (sweep, chain, spin, 0), key = (key mod 2^32, key >> 32))
@@ -186,13 +186,13 @@ def gibbs_update(fields: torch.Tensor, beta: float, *, key, sweep: int, chain_of
                  law: CardLaw | None = None) -> torch.Tensor:
     """New spins of one block update on the fields' device (arguments and result of :func:`gibbs_update_torch`).
 
-    CUDA tensors run :func:`cim_emu.crossbar.kernels.triton.gibbs_update_triton` (one fused pass) when triton is
+    CUDA tensors run :func:`cim_emu.sampling.triton_gibbs.gibbs_update_triton` (one fused pass) when triton is
     installed; otherwise, and on every other device, the torch reference runs. Both give the same spins.
     """
     from cim_emu.crossbar.kernels.triton import use_triton
 
     if isinstance(fields, torch.Tensor) and use_triton(fields.device):
-        from cim_emu.crossbar.kernels.triton import gibbs_update_triton
+        from cim_emu.sampling.triton_gibbs import gibbs_update_triton
 
         return gibbs_update_triton(fields, beta, key=key, sweep=sweep, chain_offset=chain_offset,
                                    spin_offset=spin_offset, law=law)

@@ -8,8 +8,6 @@ masks and read noise on a CPU and a GPU:
   and backward, masks made from (row, output, input) counters and never stored;
 * :func:`noisy_column_readout_triton` / :func:`column_normals_triton` (``column_readout.py``): read noise,
   ADC and the row-block sum in one pass;
-* :func:`gibbs_update_triton` (``gibbs.py``): the p-bit Gibbs block update (field -> probability -> Philox
-  uniform -> spin), bit-identical to :func:`cim_emu.sampling.pbit_update.gibbs_update_torch`;
 * :func:`philox_words` (``philox.py``): the Philox4x32-10 twin on host tensors (tests);
 * ``TritonTileBackend`` (``backend.py``): the tile backend of CUDA tiles (float GEMMs, the fused readout), made
   by :func:`cuda_tile_backend`, which :func:`register_cuda_backend` hands to the tile dispatch.
@@ -30,7 +28,7 @@ import warnings
 
 import torch
 
-__all__ = ["column_normals_triton", "cuda_tile_backend", "gibbs_update_triton", "keep_masks_triton",
+__all__ = ["column_normals_triton", "cuda_tile_backend", "keep_masks_triton",
            "masked_mvm_triton", "noisy_column_readout_triton", "philox_words", "register_cuda_backend",
            "triton_available", "use_triton"]
 
@@ -40,7 +38,6 @@ _LAZY = {
     "noisy_column_readout_triton": "column_readout",
     "column_normals_triton": "column_readout",
     "philox_words": "philox",
-    "gibbs_update_triton": "gibbs",
 }
 
 FALLBACK_WARNING = ("triton is not installed: CUDA MC-dropconnect masks, column readout and p-bit updates run on "

@@ -16,12 +16,13 @@ import pytest
 import torch
 
 ON_GPU = torch.cuda.is_available()
-_KERNEL_MODULES = ("philox", "masked_mvm", "column_readout", "gibbs")   # in dependency order
+_KERNEL_MODULES = ("cim_emu.crossbar.kernels.triton.philox", "cim_emu.crossbar.kernels.triton.masked_mvm",
+                   "cim_emu.crossbar.kernels.triton.column_readout", "cim_emu.sampling.triton_gibbs")  # in order
 
 if not ON_GPU:
     os.environ["TRITON_INTERPRET"] = "1"
     for _name in _KERNEL_MODULES:
-        _module = sys.modules.get(f"cim_emu.crossbar.kernels.triton.{_name}")
+        _module = sys.modules.get(_name)
         if _module is not None:
             importlib.reload(_module)
 

@@ -8,9 +8,9 @@ import torch
 pytest.importorskip("triton")
 
 import devices  # noqa: E402
-from cim_emu.crossbar.kernels.triton import gibbs_update_triton  # noqa: E402
 from cim_emu.sampling.pbit_law import PBitArray, PBitUpdateLaw  # noqa: E402
 from cim_emu.sampling.pbit_update import CardLaw, gibbs_update_torch  # noqa: E402
+from cim_emu.sampling.triton_gibbs import gibbs_update_triton  # noqa: E402
 
 pytestmark = pytest.mark.triton
 
@@ -52,7 +52,7 @@ def test_empty_and_bad_input(device):
 def test_cuda_dispatch_takes_the_kernel(monkeypatch, device):
     # gibbs_update sends CUDA tensors to the kernel: pretend the interpreter's CPU is a CUDA device with triton.
     from cim_emu.crossbar.kernels import triton as triton_package
-    from cim_emu.crossbar.kernels.triton import gibbs as gibbs_module
+    from cim_emu.sampling import triton_gibbs as gibbs_module
     from cim_emu.sampling.pbit_update import gibbs_update
 
     calls = []
@@ -82,7 +82,7 @@ _COMPILE = """
 import triton
 from triton.backends.compiler import GPUTarget
 from triton.compiler import ASTSource
-from cim_emu.crossbar.kernels.triton import gibbs
+from cim_emu.sampling import triton_gibbs as gibbs
 types = dict(n_elements="i64", n_spins="i32", sweep="i32", chain_offset="i32", spin_offset="i32", key_0="i32",
              key_1="i32", params_ptr="*fp64", centre_ptr="*fp64", offset_ptr="*fp64")
 for capability in (80, 90):
