@@ -28,6 +28,9 @@ from cim_emu.sampling.pbit_update import CardLaw, check_update_arguments
 
 __all__ = ["gibbs_update_triton"]
 
+# This kernel lives with the sampler rather than in cim_emu.crossbar.kernels.triton: it needs the sampler's law
+# (CardLaw), and the crossbar must not import the sampling package that is built on it.
+
 _BLOCK = 256
 _SQRT1_2 = 0.7071067811865476
 
