@@ -11,6 +11,7 @@ import contextlib
 import csv
 import dataclasses
 import io
+import json
 import math
 import os
 import pathlib
@@ -21,6 +22,7 @@ from typing import IO
 import numpy as np
 
 __all__ = ["DataError", "Column", "read_table", "read_bitstream", "atomic_write", "decode_text", "json_ready",
+           "write_json",
            "MAX_EXACT_INTEGER"]
 
 
@@ -343,6 +345,14 @@ def json_ready(value):
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def write_json(path: str | os.PathLike, payload) -> pathlib.Path:
+    """Write ``payload`` as indented JSON, atomically (:func:`atomic_write`), NaN and inf as null; returns the
+    path."""
+    with atomic_write(path, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(json_ready(payload), indent=2) + "\n")
+    return pathlib.Path(path)
 
 
 def _current_umask() -> int:

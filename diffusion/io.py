@@ -7,21 +7,15 @@ interrupted run never leaves a half-written JSON, weight file, array or figure.
 from __future__ import annotations
 
 import io
-import json
 import os
 import pathlib
 from typing import Any
 
 from devices import atomic_write
+from devices.io import write_json
 
 __all__ = ["write_json", "save_torch", "save_numpy", "save_figure"]
 
-
-def write_json(path: str | os.PathLike, payload: Any) -> pathlib.Path:
-    """Write ``payload`` as indented JSON; returns the path."""
-    with atomic_write(path, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps(payload, indent=2) + "\n")
-    return pathlib.Path(path)
 
 
 def save_torch(path: str | os.PathLike, obj: Any) -> pathlib.Path:

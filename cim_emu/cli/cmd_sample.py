@@ -10,47 +10,23 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import os
 import pathlib
 import shutil
 import tempfile
 
+from cim_emu.cli._args import integer, number
+from cim_emu.cli._outputs import Staging, check_directory
+
 _HARDWARE_HELP = ("sample in the ideal mode (exact fields, exact tanh); default: hardware mode (fields on crossbar "
                   "tiles with read noise, ADC and variation; flips by the card's P(V))")
 
 
-def _number(minimum: float, *, strict: bool = False):
-    """A finite float flag >= minimum (> minimum when strict)."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not math.isfinite(value) or (value <= minimum if strict else value < minimum):
-            raise argparse.ArgumentTypeError(f"expected a finite number {'>' if strict else '>='} {minimum:g}, "
-                                             f"got {text!r}")
-        return value
-
-    return parse
-
-
-def _integer(minimum: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text}")
-        return value
-
-    return parse
 
 
 def _common(parser: argparse.ArgumentParser, *, ideal: bool = True, out_default: str | None = None) -> None:
-    parser.add_argument("--seed", type=_integer(0), default=0, help="root seed of every random stream (default 0)")
+    parser.add_argument("--seed", type=integer(minimum=0), default=0,
+                        help="root seed of every random stream (default 0)")
     if ideal:
         parser.add_argument("--ideal", action="store_true", help=_HARDWARE_HELP)
     parser.add_argument("--card", metavar="FILE", help="device card JSON (default: the shipped card)")
@@ -59,7 +35,7 @@ def _common(parser: argparse.ArgumentParser, *, ideal: bool = True, out_default:
                         help="folder for the JSON result and the figure" + (
                             f" (default {out_default})" if out_default else " (default: write nothing)"))
     parser.add_argument("--allow-large", action="store_true", help="run work beyond the size limits")
-    parser.add_argument("--threads", type=_integer(1), default=1,
+    parser.add_argument("--threads", type=integer(minimum=1), default=1,
                         help="torch threads (default 1: the updates are many small GEMMs, faster on one thread)")
 
 
@@ -76,10 +52,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                             "Reports <m_i>, <m_i m_j>, flips per second and (hardware) the energy "
                                             "per flip in situ vs ex situ.")
     ising.add_argument("--model", required=True, metavar="MODEL.npz", help="the model: arrays J and h")
-    ising.add_argument("--beta", type=_number(0.0), default=1.0, help="inverse temperature >= 0 (default 1)")
-    ising.add_argument("--sweeps", type=_integer(2), default=1000, help="sweeps per chain (default 1000)")
-    ising.add_argument("--chains", type=_integer(1), default=16, help="independent chains (default 16)")
-    ising.add_argument("--burn-in", type=_integer(0), help="sweeps discarded (default: a tenth of --sweeps)")
+    ising.add_argument("--beta", type=number(minimum=0.0), default=1.0, help="inverse temperature >= 0 (default 1)")
+    ising.add_argument("--sweeps", type=integer(minimum=2), default=1000, help="sweeps per chain (default 1000)")
+    ising.add_argument("--chains", type=integer(minimum=1), default=16, help="independent chains (default 16)")
+    ising.add_argument("--burn-in", type=integer(minimum=0), help="sweeps discarded (default: a tenth of --sweeps)")
     ising.add_argument("--sequential", action="store_true", help="one spin at a time instead of coloured blocks")
     _common(ising)
     ising.set_defaults(func=run_ising)
@@ -90,11 +66,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                              "1-based), beside a greedy local search from random starts. Reports "
                                              "the best cut against the sweeps and the energy per flip.")
     maxcut.add_argument("--graph", required=True, metavar="EDGES.txt", help="the graph (G-set format)")
-    maxcut.add_argument("--sweeps", type=_integer(1), default=300, help="annealing sweeps (default 300)")
-    maxcut.add_argument("--chains", type=_integer(1), default=4, help="independent annealing runs (default 4)")
-    maxcut.add_argument("--restarts", type=_integer(1), default=20,
+    maxcut.add_argument("--sweeps", type=integer(minimum=1), default=300, help="annealing sweeps (default 300)")
+    maxcut.add_argument("--chains", type=integer(minimum=1), default=4, help="independent annealing runs (default 4)")
+    maxcut.add_argument("--restarts", type=integer(minimum=1), default=20,
                         help="random starts of the greedy baseline (default 20)")
-    maxcut.add_argument("--beta-max", type=_number(0.0, strict=True), default=3.0,
+    maxcut.add_argument("--beta-max", type=number(minimum=0.0, strict=True), default=3.0,
                         help="final beta per unit edge weight (default 3)")
     _common(maxcut)
     maxcut.set_defaults(func=run_maxcut)
@@ -103,10 +79,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                 description="Write an Erdos-Renyi graph in the G-set format: 800 nodes and 6 %% "
                                             "density by default, like G1-G5 (unit weights) or G6-G10 (--signed).")
     graph.add_argument("--out", required=True, metavar="EDGES.txt", help="the file to write")
-    graph.add_argument("--nodes", type=_integer(2), default=800, help="nodes (default 800)")
-    graph.add_argument("--density", type=_number(0.0, strict=True), default=0.06, help="edge density (default 0.06)")
+    graph.add_argument("--nodes", type=integer(minimum=2), default=800, help="nodes (default 800)")
+    graph.add_argument("--density", type=number(minimum=0.0, strict=True), default=0.06,
+                       help="edge density (default 0.06)")
     graph.add_argument("--signed", action="store_true", help="+-1 weights instead of unit weights")
-    graph.add_argument("--seed", type=_integer(0), default=0, help="seed (default 0)")
+    graph.add_argument("--seed", type=integer(minimum=0), default=0, help="seed (default 0)")
     graph.add_argument("--allow-large", action="store_true", help="write graphs beyond 10000 nodes")
     graph.set_defaults(func=run_graph)
 
@@ -116,9 +93,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                           "(ideal and hardware), score the images with the metrics of cim-emu "
                                           "generate (KID, Frechet distance, precision/recall in the digit "
                                           "classifier's features) beside the latent SDE's, and write samples.")
-    dtm.add_argument("--images", type=_integer(8), default=500, help="images per sampler (default 500)")
-    dtm.add_argument("--epochs", type=_integer(1), default=30, help="training epochs per step (default 30)")
-    dtm.add_argument("--sweeps", type=_integer(1), default=40, help="Gibbs sweeps per reverse step (default 40)")
+    dtm.add_argument("--images", type=integer(minimum=8), default=500, help="images per sampler (default 500)")
+    dtm.add_argument("--epochs", type=integer(minimum=1), default=30, help="training epochs per step (default 30)")
+    dtm.add_argument("--sweeps", type=integer(minimum=1), default=40, help="Gibbs sweeps per reverse step (default 40)")
     dtm.add_argument("--no-sde", action="store_true", help="skip the latent SDE run beside it")
     _common(dtm, ideal=False, out_default="dtm_out")
     dtm.set_defaults(func=run_dtm)
@@ -128,10 +105,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                            "alone (P(V) shape, p-bit threshold variation, 4-bit couplings, read "
                                            "noise, ADC, conductance variation) and all together, from independent "
                                            "chains, and compare with exact enumeration.")
-    bias.add_argument("--spins", type=_integer(2), default=10, help="model size, <= 16 (default 10)")
-    bias.add_argument("--density", type=_number(0.0, strict=True), default=0.5, help="coupling density (default 0.5)")
-    bias.add_argument("--beta", type=_number(0.0), default=1.0, help="inverse temperature (default 1)")
-    bias.add_argument("--chains", type=_integer(100), default=20000, help="independent samples (default 20000)")
+    bias.add_argument("--spins", type=integer(minimum=2), default=10, help="model size, <= 16 (default 10)")
+    bias.add_argument("--density", type=number(minimum=0.0, strict=True), default=0.5,
+                      help="coupling density (default 0.5)")
+    bias.add_argument("--beta", type=number(minimum=0.0), default=1.0, help="inverse temperature (default 1)")
+    bias.add_argument("--chains", type=integer(minimum=100), default=20000, help="independent samples (default 20000)")
     _common(bias, ideal=False)
     bias.set_defaults(func=run_bias)
 
@@ -142,30 +120,18 @@ def _staged(out: str | None):
     if out is None:
         yield None
         return
-    destination = pathlib.Path(out)
-    if destination.exists() and not destination.is_dir():
-        raise ValueError(f"--out {out}: exists and is not a folder")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    if not os.access(destination.parent, os.W_OK):
-        raise ValueError(f"--out {out}: cannot write into {destination.parent}")
-    staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
-    try:
-        yield staging
-        destination.mkdir(exist_ok=True)
-        for path in sorted(staging.iterdir()):
-            os.replace(path, destination / path.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    check_directory(out, "--out")
+    with Staging(out) as staging:
+        staging.path("out").mkdir()
+        yield staging.path("out")
+        staging.publish_directory("out", out)
+
 
 
 def _write_json(path: pathlib.Path, data) -> None:
-    import json
+    from devices.io import write_json  # loaded on use: --help stays free of numpy
 
-    from cim_emu.cli._format import _finite
-
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(_finite(data), handle, indent=2)
-        handle.write("\n")
+    write_json(path, data)
 
 
 def _set_threads(args) -> None:
