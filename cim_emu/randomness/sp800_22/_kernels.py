@@ -1,165 +1,127 @@
-"""Compiled counting kernels shared by the SP800-22 tests.
+"""Vectorised counting kernels shared by the SP800-22 tests (numpy only).
 
-Every kernel streams once over a uint8 array of 0/1 bits and returns small integer
-counts; none allocates anything proportional to the sequence length, so the suite
-stays within O(n) bytes of memory at 100 Mbit. The statistics and p-values are
-computed from these counts in the test modules (pure Python/numpy, float64), so the
-kernels hold no floating-point arithmetic except where a test sums logarithms.
-``cache=True`` keeps numba's compilation out of every run after the first.
+Every kernel takes a uint8 array of 0/1 bits and returns small integer counts (or, where a test sums
+logarithms, one float). They walk the sequence in chunks of at most ``CHUNK_BITS`` bits, so their
+scratch memory is bounded (a few bytes per chunk bit) whatever the sequence length: the suite stays
+within O(n) bytes, the bits themselves, at 100 Mbit.
+
+The kernels are plain numpy, not numba: the suite on 1 Mbit takes ~0.1 s either way, but a process that
+loads numba-compiled kernels pays ~0.7 s of numba start-up (import, its one-time registry set-up, loading
+the cached kernels) before the first test runs, which made ``cim-emu nist`` on 1 Mbit a 1.3 s command.
+The sequential algorithms run across many blocks at once instead: Berlekamp-Massey on 64 blocks per
+machine word (bit-sliced), GF(2) elimination over all matrices together, Maurer's distances by a stable
+sort. Sums of logarithms are accumulated in sequence order (``np.cumsum``), as STS does.
 """
 
 from __future__ import annotations
 
-import math
-
-import numba
 import numpy as np
 
-_U64_ONE = np.uint64(1)
-_U64_ZERO = np.uint64(0)
+CHUNK_BITS = 1 << 22          # bits per chunk: bounds every kernel's scratch memory
+_LOG_2 = np.log(2.0)
 
 
-@numba.njit(cache=True, nogil=True)
-def count_ones(bits):
+def _chunks(n: int, size: int = CHUNK_BITS):
+    for start in range(0, n, size):
+        yield start, min(n, start + size)
+
+
+def count_ones(bits) -> int:
     """Number of ones in ``bits`` (uint8, values 0/1)."""
-    total = 0
-    for i in range(bits.shape[0]):
-        total += bits[i]
-    return total
+    return int(np.count_nonzero(bits))
 
 
-@numba.njit(cache=True, nogil=True)
-def count_transitions(bits):
+def count_transitions(bits) -> int:
     """Number of k in 1..n-1 with bits[k] != bits[k-1] (runs = transitions + 1)."""
+    n = bits.shape[0]
     total = 0
-    for i in range(1, bits.shape[0]):
-        total += bits[i] != bits[i - 1]
+    for start, stop in _chunks(n - 1):
+        total += int(np.count_nonzero(bits[start + 1:stop + 1] != bits[start:stop]))
     return total
 
 
-@numba.njit(cache=True, nogil=True)
 def block_ones(bits, block_bits, n_blocks):
     """Ones per non-overlapping block: int64 array (n_blocks,)."""
-    out = np.zeros(n_blocks, dtype=np.int64)
-    for block in range(n_blocks):
-        start = block * block_bits
-        total = 0
-        for i in range(start, start + block_bits):
-            total += bits[i]
-        out[block] = total
+    blocks = bits[:n_blocks * block_bits].reshape(n_blocks, block_bits)
+    out = np.empty(n_blocks, dtype=np.int64)
+    per_chunk = max(1, CHUNK_BITS // block_bits)
+    for start, stop in _chunks(n_blocks, per_chunk):
+        out[start:stop] = np.count_nonzero(blocks[start:stop], axis=1)
     return out
 
 
-@numba.njit(cache=True, nogil=True)
 def longest_run_per_block(bits, block_bits, n_blocks):
-    """Longest run of ones inside each non-overlapping block: int64 array (n_blocks,)."""
-    out = np.zeros(n_blocks, dtype=np.int64)
-    for block in range(n_blocks):
-        start = block * block_bits
-        run = 0
-        longest = 0
-        for i in range(start, start + block_bits):
-            if bits[i]:
-                run += 1
-                if run > longest:
-                    longest = run
-            else:
-                run = 0
-        out[block] = longest
-    return out
+    """Longest run of ones inside each non-overlapping block: int64 array (n_blocks,).
 
-
-@numba.njit(cache=True, nogil=True)
-def _gf2_ranks_narrow(bits, n_rows, n_cols, n_matrices):
-    """gf2_ranks for n_cols <= 64: one 64-bit word per row."""
-    rows = np.zeros(n_rows, dtype=np.uint64)
-    out = np.zeros(n_matrices, dtype=np.int64)
-    matrix_bits = n_rows * n_cols
-    for k in range(n_matrices):
-        base = k * matrix_bits
-        for r in range(n_rows):
-            word = _U64_ZERO
-            start = base + r * n_cols
-            for c in range(n_cols):
-                word = (word << _U64_ONE) | np.uint64(bits[start + c])
-            rows[r] = word
-        rank = 0
-        for c in range(n_cols):
-            mask = _U64_ONE << np.uint64(c)
-            pivot = -1
-            for r in range(rank, n_rows):
-                if rows[r] & mask:
-                    pivot = r
-                    break
-            if pivot < 0:
-                continue
-            pivot_row = rows[pivot]
-            rows[pivot] = rows[rank]
-            rows[rank] = pivot_row
-            for r in range(rank + 1, n_rows):
-                if rows[r] & mask:
-                    rows[r] ^= pivot_row
-            rank += 1
-            if rank == n_rows:
-                break
-        out[k] = rank
-    return out
-
-
-@numba.njit(cache=True, nogil=True)
-def _gf2_ranks_wide(bits, n_rows, n_cols, n_matrices):
-    """gf2_ranks for any n_cols: rows packed into several 64-bit words."""
-    n_words = (n_cols + 63) // 64
-    rows = np.zeros((n_rows, n_words), dtype=np.uint64)
-    out = np.zeros(n_matrices, dtype=np.int64)
-    matrix_bits = n_rows * n_cols
-    for k in range(n_matrices):
-        base = k * matrix_bits
-        for r in range(n_rows):
-            for w in range(n_words):
-                rows[r, w] = _U64_ZERO
-            for c in range(n_cols):
-                if bits[base + r * n_cols + c]:
-                    rows[r, c // 64] |= _U64_ONE << np.uint64(c % 64)
-        rank = 0
-        for c in range(n_cols):
-            word = c // 64
-            mask = _U64_ONE << np.uint64(c % 64)
-            pivot = -1
-            for r in range(rank, n_rows):
-                if rows[r, word] & mask:
-                    pivot = r
-                    break
-            if pivot < 0:
-                continue
-            if pivot != rank:
-                for w in range(n_words):
-                    tmp = rows[pivot, w]
-                    rows[pivot, w] = rows[rank, w]
-                    rows[rank, w] = tmp
-            for r in range(rank + 1, n_rows):
-                if rows[r, word] & mask:
-                    for w in range(n_words):
-                        rows[r, w] ^= rows[rank, w]
-            rank += 1
-            if rank == n_rows:
-                break
-        out[k] = rank
+    Each block gets a trailing zero; a run ends at every zero, its length is the distance to the zero before
+    it, and a block's longest run is the maximum over the zeros that fall in it.
+    """
+    blocks = bits[:n_blocks * block_bits].reshape(n_blocks, block_bits)
+    out = np.empty(n_blocks, dtype=np.int64)
+    width = block_bits + 1
+    per_chunk = max(1, CHUNK_BITS // width)
+    for start, stop in _chunks(n_blocks, per_chunk):
+        padded = np.zeros((stop - start, width), dtype=np.uint8)
+        padded[:, :block_bits] = blocks[start:stop]
+        zeros = np.flatnonzero(padded.ravel() == 0)
+        runs = np.diff(zeros, prepend=-1) - 1
+        # Block b's zeros sit at positions [b width, (b + 1) width); each block has its sentinel zero.
+        first = np.searchsorted(zeros, np.arange(stop - start, dtype=np.int64) * width)
+        out[start:stop] = np.maximum.reduceat(runs, first)
     return out
 
 
 def gf2_ranks(bits, n_rows, n_cols, n_matrices):
-    """GF(2) rank of consecutive n_rows x n_cols matrices filled row by row.
+    """GF(2) rank of consecutive n_rows x n_cols matrices filled row by row: int64 array (n_matrices,).
 
-    Rows are packed into 64-bit words; elimination is the textbook forward pass (the
-    column order does not change a rank). Returns int64 array (n_matrices,).
+    Rows are packed into 64-bit words and all matrices of a chunk are eliminated together (Gauss-Jordan:
+    per column, the first unused row holding a one is the pivot and is added to every other row holding
+    one; the rank is the number of pivots).
     """
-    if n_cols <= 64:
-        return _gf2_ranks_narrow(bits, n_rows, n_cols, n_matrices)
-    return _gf2_ranks_wide(bits, n_rows, n_cols, n_matrices)
+    n_words = (n_cols + 63) // 64
+    matrix_bits = n_rows * n_cols
+    matrices = bits[:n_matrices * matrix_bits].reshape(n_matrices, n_rows, n_cols)
+    out = np.empty(n_matrices, dtype=np.int64)
+    # Column c lands in word c // 64 at bit 8 (c % 64 // 8) + 7 - c % 8 (packbits is MSB first, the words
+    # little-endian); the order of the columns does not change a rank.
+    column = np.arange(n_cols)
+    word_of = column // 64
+    bit_of = (8 * (column % 64 // 8) + 7 - column % 8).astype(np.uint64)
+    per_chunk = max(1, CHUNK_BITS // matrix_bits)
+    for start, stop in _chunks(n_matrices, per_chunk):
+        count = stop - start
+        padded = np.zeros((count, n_rows, 64 * n_words), dtype=np.uint8)
+        padded[..., :n_cols] = matrices[start:stop]
+        rows = np.packbits(padded, axis=-1).view("<u8")            # (count, n_rows, n_words)
+        used = np.zeros((count, n_rows), dtype=bool)
+        rank = np.zeros(count, dtype=np.int64)
+        index = np.arange(count)
+        for word, bit in zip(word_of, bit_of):
+            has = ((rows[:, :, word] >> bit) & np.uint64(1)).astype(bool)
+            candidates = has & ~used
+            found = candidates.any(axis=1)
+            pivot = candidates.argmax(axis=1)
+            pivot_row = rows[index, pivot]                               # (count, n_words)
+            has[index, pivot] = False
+            has &= found[:, None]
+            rows ^= np.where(has[:, :, None], pivot_row[:, None, :], np.uint64(0))
+            used[index, pivot] |= found
+            rank += found
+        out[start:stop] = rank
+    return out
 
 
-@numba.njit(cache=True, nogil=True)
+def _windows(bits, start: int, stop: int, m: int) -> np.ndarray:
+    """Values of the m-bit windows starting at start..stop-1 (first bit most significant); needs
+    ``stop + m - 1 <= len(bits)``. uint32 for m <= 32."""
+    dtype = np.uint32 if m <= 32 else np.uint64
+    values = np.zeros(stop - start, dtype=dtype)
+    for j in range(m):
+        values <<= dtype(1)
+        values |= bits[start + j:stop + j]
+    return values
+
+
 def circular_window_counts(bits, m):
     """Counts of every m-bit pattern over the n overlapping windows with wrap-around.
 
@@ -168,22 +130,17 @@ def circular_window_counts(bits, m):
     """
     n = bits.shape[0]
     counts = np.zeros(1 << m, dtype=np.int64)
-    mask = (1 << m) - 1
-    window = 0
-    for j in range(m - 1):
-        window = ((window << 1) | bits[j % n]) & mask
-    # Windows that do not wrap need no modulo; only the last m-1 do.
-    straight = max(n - m + 1, 0)
-    for i in range(straight):
-        window = ((window << 1) | bits[i + m - 1]) & mask
-        counts[window] += 1
-    for i in range(straight, n):
-        window = ((window << 1) | bits[(i + m - 1) % n]) & mask
-        counts[window] += 1
+    straight = max(n - m + 1, 0)  # windows that do not wrap
+    for start, stop in _chunks(straight):
+        counts += np.bincount(_windows(bits, start, stop, m), minlength=1 << m)
+    wrapped = np.arange(straight, n, dtype=np.int64)
+    if wrapped.size:
+        positions = (wrapped[:, None] + np.arange(m, dtype=np.int64)[None, :]) % n
+        weights = np.left_shift(np.int64(1), np.arange(m - 1, -1, -1, dtype=np.int64))
+        counts += np.bincount(bits[positions].astype(np.int64) @ weights, minlength=1 << m)
     return counts
 
 
-@numba.njit(cache=True, nogil=True)
 def block_window_counts(bits, m, block_bits, n_blocks):
     """Per block, counts of every m-bit pattern over windows starting at 0..block_bits-m.
 
@@ -192,150 +149,148 @@ def block_window_counts(bits, m, block_bits, n_blocks):
     SP800-22 sec. 2.7 for all templates at once.
     """
     counts = np.zeros((n_blocks, 1 << m), dtype=np.int64)
-    mask = (1 << m) - 1
     for block in range(n_blocks):
-        start = block * block_bits
-        window = 0
-        for j in range(m - 1):
-            window = ((window << 1) | bits[start + j]) & mask
-        for j in range(m - 1, block_bits):
-            window = ((window << 1) | bits[start + j]) & mask
-            counts[block, window] += 1
+        base = block * block_bits
+        for start, stop in _chunks(max(block_bits - m + 1, 0)):
+            counts[block] += np.bincount(_windows(bits, base + start, base + stop, m), minlength=1 << m)
     return counts
 
 
-@numba.njit(cache=True, nogil=True)
+def _match_positions(bits, template, m, base, block_bits):
+    """Start offsets (in the block) of the windows equal to ``template``, in order."""
+    found = []
+    for start, stop in _chunks(max(block_bits - m + 1, 0)):
+        found.append(np.flatnonzero(_windows(bits, base + start, base + stop, m) == template) + start)
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
 def non_overlapping_matches(bits, template, m, block_bits, n_blocks):
     """Matches of one template per block, skipping m bits after each match (sec. 2.7.4).
 
-    Needed only for periodic templates (for aperiodic ones see block_window_counts).
-    Returns int64 array (n_blocks,).
+    Needed only for periodic templates (for aperiodic ones see block_window_counts). A match counts
+    when it starts at least m bits after the last counted one; only matches closer than m to their
+    predecessor need the step-by-step walk. Returns int64 array (n_blocks,).
     """
     out = np.zeros(n_blocks, dtype=np.int64)
-    mask = (1 << m) - 1
     for block in range(n_blocks):
-        start = block * block_bits
-        window = 0
-        filled = 0
-        total = 0
-        for j in range(block_bits):
-            window = ((window << 1) | bits[start + j]) & mask
-            filled += 1
-            if filled >= m and window == template:
-                total += 1
-                filled = 0  # the next candidate window starts after this match
+        positions = _match_positions(bits, template, m, block * block_bits, block_bits)
+        if positions.size == 0 or np.all(np.diff(positions) >= m):
+            out[block] = positions.size
+            continue
+        total, i = 0, 0
+        while i < positions.size:
+            total += 1
+            i = int(np.searchsorted(positions, positions[i] + m))
         out[block] = total
     return out
 
 
-@numba.njit(cache=True, nogil=True)
 def overlapping_matches(bits, template, m, block_bits, n_blocks):
     """Overlapping matches of one template per block (sec. 2.8.4): int64 array (n_blocks,)."""
     out = np.zeros(n_blocks, dtype=np.int64)
-    mask = (1 << m) - 1
-    for block in range(n_blocks):
-        start = block * block_bits
-        window = 0
-        total = 0
-        for j in range(block_bits):
-            window = ((window << 1) | bits[start + j]) & mask
-            if j >= m - 1 and window == template:
-                total += 1
-        out[block] = total
+    n_windows = block_bits - m + 1
+    if n_windows <= 0:
+        return out
+    blocks = bits[:n_blocks * block_bits].reshape(n_blocks, block_bits)
+    per_chunk = max(1, CHUNK_BITS // block_bits)
+    for start, stop in _chunks(n_blocks, per_chunk):
+        # The windows of a chunk of blocks side by side: (blocks, windows), built like _windows.
+        chunk = blocks[start:stop]
+        values = np.zeros((stop - start, n_windows), dtype=np.uint32 if m <= 32 else np.uint64)
+        for j in range(m):
+            values <<= values.dtype.type(1)
+            values |= chunk[:, j:j + n_windows]
+        out[start:stop] = np.count_nonzero(values == template, axis=1)
     return out
 
 
-@numba.njit(cache=True, nogil=True)
 def universal_log_sum(bits, block_bits, n_init_blocks, n_test_blocks):
     """Maurer's sum of log2(i - T[block value]) over the test blocks (sec. 2.9.4 step 3).
 
-    Uses log(x)/log(2) as STS does, summed in block order.
+    T[v] is the last block before i (1-based) holding the value v, 0 if none: within a chunk of blocks
+    a stable sort by value puts each block next to its predecessor of the same value; the table carries
+    the last index of every value across chunks. Uses log(x)/log(2) as STS does, summed in block order.
     """
+    n_blocks = n_init_blocks + n_test_blocks
+    values_all = bits[:n_blocks * block_bits].reshape(n_blocks, block_bits)
+    weights = np.left_shift(np.int64(1), np.arange(block_bits - 1, -1, -1, dtype=np.int64))
     table = np.zeros(1 << block_bits, dtype=np.int64)
-    log2 = math.log(2.0)
-    total = 0.0
-    for i in range(1, n_init_blocks + n_test_blocks + 1):
-        start = (i - 1) * block_bits
-        value = 0
-        for j in range(block_bits):
-            value = (value << 1) | bits[start + j]
-        if i > n_init_blocks:
-            total += math.log(i - table[value]) / log2
-        table[value] = i
-    return total
+    terms = []
+    for start, stop in _chunks(n_blocks, max(1, CHUNK_BITS // block_bits)):
+        values = values_all[start:stop].astype(np.int64) @ weights
+        index = np.arange(start + 1, stop + 1, dtype=np.int64)        # 1-based block numbers
+        order = np.argsort(values, kind="stable")
+        ordered = values[order]
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = ordered[1:] != ordered[:-1]
+        previous = np.empty(order.size, dtype=np.int64)
+        previous[order[~first]] = index[order[np.flatnonzero(~first) - 1]]
+        previous[order[first]] = table[ordered[first]]
+        last = np.ones(order.size, dtype=bool)
+        last[:-1] = first[1:]
+        table[ordered[last]] = index[order[last]]
+        test = index > n_init_blocks
+        if test.any():
+            terms.append(np.log((index[test] - previous[test]).astype(np.float64)) / _LOG_2)
+    if not terms:
+        return 0.0
+    return float(np.cumsum(np.concatenate(terms))[-1])
 
 
-@numba.njit(cache=True, nogil=True)
-def _parity64(word):
-    word ^= word >> np.uint64(32)
-    word ^= word >> np.uint64(16)
-    word ^= word >> np.uint64(8)
-    word ^= word >> np.uint64(4)
-    word ^= word >> np.uint64(2)
-    word ^= word >> np.uint64(1)
-    return word & _U64_ONE
+def _bit_slices(blocks: np.ndarray) -> np.ndarray:
+    """(k, M) bits of k blocks -> (M, ceil(k / 64)) uint64: word w of row j holds bit j of blocks
+    64 w .. 64 w + 63 (block 64 w + b at bit b)."""
+    count, length = blocks.shape
+    n_words = (count + 63) // 64
+    padded = np.zeros((length, 64 * n_words), dtype=np.uint8)
+    padded[:, :count] = blocks.T
+    return np.packbits(padded, axis=1, bitorder="little").view("<u8")
 
 
-@numba.njit(cache=True, nogil=True)
 def linear_complexities(bits, block_bits, n_blocks):
     """Berlekamp-Massey linear complexity of each non-overlapping block (sec. 2.10.4 step 2).
 
-    Polynomials and the reversed history of the block live in 64-bit words, so one
-    step costs O(step / 64): after ``step`` bits no polynomial has degree above
-    step + 1 and the history holds no bit above ``step``, so higher words stay zero
-    and are skipped. Returns int64 array (n_blocks,).
+    Bit-sliced: 64 blocks share a machine word, so one step runs for all blocks of a chunk at once.
+    With C(D) the connection polynomial, B(D) the one before the last length change at step m and
+    ``shifted`` = B(D) D^(step - m), step ``step`` computes the discrepancy d = sum_i c_i s[step - i],
+    adds ``shifted`` to C where d = 1 and, where also 2L <= step, sets L = step + 1 - L and
+    B = the old C; ``shifted`` then moves up one degree. Coefficient arrays hold degrees 0..M+1, and
+    after ``step`` nothing above degree step + 1 is nonzero. Returns int64 array (n_blocks,).
     """
-    n_words = (block_bits + 64) // 64 + 1
-    connection = np.zeros(n_words, dtype=np.uint64)  # C(D), bit i = c_i
-    previous = np.zeros(n_words, dtype=np.uint64)  # B(D)
-    saved = np.zeros(n_words, dtype=np.uint64)
-    history = np.zeros(n_words, dtype=np.uint64)  # bit i = s[step - i]
-    out = np.zeros(n_blocks, dtype=np.int64)
-    for block in range(n_blocks):
-        start = block * block_bits
-        for w in range(n_words):
-            connection[w] = _U64_ZERO
-            previous[w] = _U64_ZERO
-            saved[w] = _U64_ZERO
-            history[w] = _U64_ZERO
-        connection[0] = _U64_ONE
-        previous[0] = _U64_ONE
-        complexity = 0
-        last_change = -1
+    blocks_all = bits[:n_blocks * block_bits].reshape(n_blocks, block_bits)
+    out = np.empty(n_blocks, dtype=np.int64)
+    per_chunk = 64 * max(1, CHUNK_BITS // (64 * block_bits))
+    all_ones = np.uint64(0xFFFFFFFFFFFFFFFF)
+    for start, stop in _chunks(n_blocks, per_chunk):
+        count = stop - start
+        sequence = _bit_slices(blocks_all[start:stop])                   # (M, words)
+        n_words = sequence.shape[1]
+        connection = np.zeros((block_bits + 2, n_words), dtype=np.uint64)
+        shifted = np.zeros_like(connection)
+        connection[0] = all_ones
+        shifted[1] = all_ones                                              # B = 1, m = -1: D^1 at step 0
+        complexity = np.zeros(64 * n_words, dtype=np.int64)
         for step in range(block_bits):
-            top = min(n_words - 1, (step + 1) // 64 + 1)  # highest word that can be nonzero
-            # history <<= 1, then insert s[step] at bit 0.
-            for w in range(top, 0, -1):
-                history[w] = (history[w] << _U64_ONE) | (history[w - 1] >> np.uint64(63))
-            history[0] = (history[0] << _U64_ONE) | np.uint64(bits[start + step])
-            # Discrepancy d = sum_{i=0..L} c_i s[step - i] (mod 2); c_i = 0 for i > L.
-            acc = _U64_ZERO
-            for w in range(complexity // 64 + 1):
-                acc ^= connection[w] & history[w]
-            if _parity64(acc) == _U64_ZERO:
+            top = step + 2
+            discrepancy = np.bitwise_xor.reduce(connection[:step + 1] & sequence[step::-1], axis=0)
+            if not discrepancy.any():
+                shifted[1:top + 1] = shifted[:top]
+                shifted[0] = 0
                 continue
-            for w in range(top + 1):
-                saved[w] = connection[w]
-            # C(D) += B(D) * D^(step - last_change)
-            shift = step - last_change
-            word_shift = shift // 64
-            bit_shift = np.uint64(shift % 64)
-            for w in range(top, word_shift - 1, -1):
-                source = w - word_shift
-                value = previous[source] << bit_shift
-                if bit_shift != _U64_ZERO and source >= 1:
-                    value |= previous[source - 1] >> (np.uint64(64) - bit_shift)
-                connection[w] ^= value
-            if complexity <= step // 2:
-                complexity = step + 1 - complexity
-                last_change = step
-                for w in range(top + 1):
-                    previous[w] = saved[w]
-        out[block] = complexity
+            d = np.unpackbits(discrepancy.view(np.uint8), bitorder="little").astype(bool)
+            change = d & (2 * complexity <= step)
+            complexity[change] = step + 1 - complexity[change]
+            change_mask = np.packbits(change, bitorder="little").view("<u8")
+            old = connection[:top].copy()
+            connection[:top] ^= shifted[:top] & discrepancy
+            # Where the length changed B becomes the old C, else it stays; then up one degree.
+            kept = shifted[:top] & ~change_mask
+            shifted[1:top + 1] = kept | (old & change_mask)
+            shifted[0] = 0
+        out[start:stop] = complexity[:count]
     return out
 
 
-@numba.njit(cache=True, nogil=True)
 def random_walk(bits):
     """One pass over the +/-1 random walk S_k of the sequence (sec. 2.13-2.15).
 
@@ -346,114 +301,133 @@ def random_walk(bits):
         excursion_counts: int64 (6, 8): row k counts cycles that visit state
             x in (-4..-1, 1..4) exactly k times (k = 5: five or more), sec. 2.14.4.
         state_visits: int64 (18,): total visits of states -9..-1, 1..9, sec. 2.15.4.
+
+    A cycle ends at each zero of the walk; per chunk, a position's cycle is the number of zeros before it,
+    and the visits of the cycle still open at a chunk's end carry into the next chunk.
     """
     excursion_counts = np.zeros((6, 8), dtype=np.int64)
     state_visits = np.zeros(18, dtype=np.int64)
-    in_cycle = np.zeros(8, dtype=np.int64)
-    walk = 0
-    highest = 0
-    lowest = 0
-    n_zeros = 0
-    for i in range(bits.shape[0]):
-        walk += 2 * np.int64(bits[i]) - 1
-        if walk > highest:
-            highest = walk
-        elif walk < lowest:
-            lowest = walk
-        if walk == 0:
-            n_zeros += 1
-            for s in range(8):
-                excursion_counts[min(in_cycle[s], 5), s] += 1
-                in_cycle[s] = 0
-        elif -9 <= walk <= 9:
-            state_visits[walk + 9 if walk < 0 else walk + 8] += 1
-            if -4 <= walk <= 4:
-                in_cycle[walk + 4 if walk < 0 else walk + 3] += 1
+    open_cycle = np.zeros(8, dtype=np.int64)
+    walk, highest, lowest, n_zeros = 0, 0, 0, 0
+    state_of = np.full(9, -1, dtype=np.int64)        # walk + 4 -> column of excursion_counts (none for 0)
+    state_of[[0, 1, 2, 3, 5, 6, 7, 8]] = np.arange(8)
+    for start, stop in _chunks(bits.shape[0], CHUNK_BITS // 4):
+        steps = bits[start:stop].astype(np.int64)
+        steps *= 2
+        steps -= 1
+        path = np.cumsum(steps)
+        path += walk
+        walk = int(path[-1])
+        highest = max(highest, int(path.max()))
+        lowest = min(lowest, int(path.min()))
+        at_zero = path == 0
+        zeros_here = int(np.count_nonzero(at_zero))
+        n_zeros += zeros_here
+        near = np.flatnonzero(np.abs(path) <= 9)
+        near_values = path[near]
+        visits = np.bincount(near_values + 9, minlength=19)
+        state_visits += np.delete(visits, 9)
+        inner = np.abs(near_values) <= 4
+        inner &= near_values != 0
+        inner_positions = near[inner]
+        cycle = np.cumsum(at_zero)[inner_positions]   # zeros at or before; inner positions are not zeros
+        column = state_of[near_values[inner] + 4]
+        per_cycle = np.bincount(cycle * 8 + column, minlength=(zeros_here + 1) * 8).reshape(zeros_here + 1, 8)
+        per_cycle[0] += open_cycle
+        closed = np.minimum(per_cycle[:zeros_here], 5)
+        for s in range(8):
+            excursion_counts[:, s] += np.bincount(closed[:, s], minlength=6)
+        open_cycle = per_cycle[zeros_here]
     if walk != 0:
         # The last cycle ends at the appended S_{n+1} = 0 (sec. 2.14.4 step 3).
-        for s in range(8):
-            excursion_counts[min(in_cycle[s], 5), s] += 1
+        excursion_counts[np.minimum(open_cycle, 5), np.arange(8)] += 1
     return walk, highest, lowest, n_zeros, excursion_counts, state_visits
 
 
-@numba.njit(cache=True, nogil=True)
+def _spectrum_range(grid: np.ndarray, low: int, high: int) -> np.ndarray:
+    """Z_low .. Z_(high-1), contiguous, from the grid that holds Z_j at grid[j % rows, j // rows]."""
+    rows = grid.shape[0]
+    if rows == 1:
+        return grid[0, low:high]
+    first, last = low // rows, (high - 1) // rows + 1
+    return grid[:, first:last].T.ravel()[low - rows * first:high - rows * first]
+
+
 def spectrum_count_below(grid, n, threshold, skip_dc):
     """Count moduli |X_j| < threshold of a length-n real sequence's DFT, j in 0..n//2-1.
 
     ``grid`` (rows, cols) holds the complex FFT Z of the n/2 samples
     z_k = x_{2k} + i x_{2k+1} (n even) with Z_j at grid[j % rows, j // rows] (rows = 1
     for a plain FFT, see dft.four_step_fft); X_j is rebuilt from Z_j and Z_{n/2-j} with
-    the split-radix identity, so the full real FFT is never materialised. The twiddle
-    exp(-2 pi i j / n) advances by a complex rotation, re-evaluated exactly every 64
-    bins (drift below 1e-14). ``skip_dc`` leaves out j = 0.
+    the split-radix identity, in real arithmetic and in chunks of bins, so the full real FFT is never
+    materialised: with u = Z_j + conj Z_{n/2-j}, v = Z_j - conj Z_{n/2-j} and e^{-2 pi i j / n} = c + i s,
+
+        2 X_j = (Re u + c Im v + s Re v) + i (Im u - c Re v + s Im v).
+
+    ``skip_dc`` leaves out j = 0.
     """
     half = n // 2
-    rows = grid.shape[0]
     count = 0
-    step_angle = -2.0 * math.pi / n
-    rotation = complex(math.cos(step_angle), math.sin(step_angle))
-    twiddle = complex(1.0, 0.0)
-    for j in range(half):
-        if j % 64 == 0:
-            twiddle = complex(math.cos(step_angle * j), math.sin(step_angle * j))
-        mirror = (half - j) % half
-        a = grid[j % rows, j // rows]
-        b = grid[mirror % rows, mirror // rows].conjugate()
-        value = 0.5 * (a + b) + twiddle * (-0.5j * (a - b))
-        twiddle *= rotation
-        if j == 0 and skip_dc:
-            continue
-        modulus = math.sqrt(value.real * value.real + value.imag * value.imag)
-        if modulus < threshold:
-            count += 1
+    limit = threshold * threshold * 4.0
+    for start, stop in _chunks(half, CHUNK_BITS // 8):
+        a = _spectrum_range(grid, start, stop)
+        # Z_{(n/2 - j) mod n/2} for j = start..stop-1: Z_0 first when start = 0, then descending.
+        if start == 0:
+            mirror = np.concatenate((_spectrum_range(grid, 0, 1), _spectrum_range(grid, half - stop + 1, half)[::-1]))
+        else:
+            mirror = _spectrum_range(grid, half - stop + 1, half - start + 1)[::-1]
+        u_real = a.real + mirror.real
+        u_imag = a.imag - mirror.imag
+        v_real = a.real - mirror.real
+        v_imag = a.imag + mirror.imag
+        angle = np.arange(start, stop, dtype=np.float64)
+        angle *= -2.0 * np.pi / n
+        cosine, sine = np.cos(angle), np.sin(angle)
+        x_real = u_real + cosine * v_imag + sine * v_real
+        x_imag = u_imag - cosine * v_real + sine * v_imag
+        squared = x_real * x_real + x_imag * x_imag
+        if start == 0 and skip_dc:
+            squared = squared[1:]
+        count += int(np.count_nonzero(squared < limit))
     return count
 
 
-@numba.njit(cache=True, nogil=True)
 def real_spectrum_count_below(spectrum, half, threshold, skip_dc):
     """Count |X_j| < threshold, j in 0..half-1, from a numpy rfft output (odd n)."""
-    count = 0
-    for j in range(1 if skip_dc else 0, half):
-        value = spectrum[j]
-        modulus = math.sqrt(value.real * value.real + value.imag * value.imag)
-        if modulus < threshold:
-            count += 1
-    return count
+    values = spectrum[1 if skip_dc else 0:half]
+    return int(np.count_nonzero(np.sqrt(values.real * values.real + values.imag * values.imag) < threshold))
 
 
-@numba.njit(cache=True, nogil=True)
 def pack_pairs_as_complex(bits, out):
     """out[k] = (2 bits[2k] - 1) + i (2 bits[2k+1] - 1), the input of spectrum_count_below."""
-    for k in range(out.shape[0]):
-        out[k] = complex(2.0 * bits[2 * k] - 1.0, 2.0 * bits[2 * k + 1] - 1.0)
+    flat = out.view(np.float64)           # real and imaginary parts interleaved: the bits in order
+    for start, stop in _chunks(flat.shape[0]):
+        chunk = flat[start:stop]
+        chunk[:] = bits[start:stop]
+        chunk *= 2.0
+        chunk -= 1.0
 
 
-@numba.njit(cache=True, nogil=True)
 def entropy_sum(counts):
     """sum_i c_i log(c_i / total) over nonzero counts, in index order (sec. 2.12.4 step 4)."""
-    total = 0
-    for i in range(counts.shape[0]):
-        total += counts[i]
-    acc = 0.0
-    for i in range(counts.shape[0]):
-        if counts[i] > 0:
-            acc += counts[i] * math.log(counts[i] / total)
-    return acc
+    total = int(counts.sum())
+    nonzero = counts[counts > 0].astype(np.float64)
+    if nonzero.size == 0:
+        return 0.0
+    return float(np.cumsum(nonzero * np.log(nonzero / total))[-1])
 
 
-@numba.njit(cache=True, nogil=True)
 def sum_of_squares(counts):
     """sum_i c_i**2 as float64 (exact while the sum stays below 2**53)."""
-    acc = 0.0
-    for i in range(counts.shape[0]):
-        acc += float(counts[i]) * float(counts[i])
-    return acc
+    counts = np.asarray(counts, dtype=np.int64)
+    return float(np.dot(counts, counts))
 
 
-@numba.njit(cache=True, nogil=True)
 def bits_are_binary(values):
     """Index of the first value that is neither 0 nor 1, or -1 if all are 0/1."""
-    for i in range(values.shape[0]):
-        if values[i] != 0 and values[i] != 1:
-            return i
+    for start, stop in _chunks(values.shape[0]):
+        chunk = values[start:stop]
+        bad = (chunk != 0) & (chunk != 1)
+        if bad.any():
+            return start + int(bad.argmax())
     return -1
