@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import numpy as np
 
-CHUNK_BITS = 1 << 22          # bits per chunk: bounds every kernel's scratch memory
+CHUNK_BITS = 1 << 19          # bits per chunk: bounds the scratch memory; temporaries of a few MiB stay clear of
+                              # fresh-page faults, which cost more than the arithmetic on bigger ones
 _LOG_2 = np.log(2.0)
 
 
-def _chunks(n: int, size: int = CHUNK_BITS):
+def _chunks(n: int, size: int | None = None):
+    size = max(1, CHUNK_BITS if size is None else size)      # CHUNK_BITS read per call: tests shrink it
     for start in range(0, n, size):
         yield start, min(n, start + size)
 
@@ -259,7 +261,8 @@ def linear_complexities(bits, block_bits, n_blocks):
     """
     blocks_all = bits[:n_blocks * block_bits].reshape(n_blocks, block_bits)
     out = np.empty(n_blocks, dtype=np.int64)
-    per_chunk = 64 * max(1, CHUNK_BITS // (64 * block_bits))
+    # Wider chunks here: each of the M steps is a dozen numpy calls per chunk, on arrays of M x words.
+    per_chunk = 64 * max(1, 16 * CHUNK_BITS // (64 * block_bits))
     all_ones = np.uint64(0xFFFFFFFFFFFFFFFF)
     for start, stop in _chunks(n_blocks, per_chunk):
         count = stop - start
@@ -312,16 +315,15 @@ def random_walk(bits):
     state_of = np.full(9, -1, dtype=np.int64)        # walk + 4 -> column of excursion_counts (none for 0)
     state_of[[0, 1, 2, 3, 5, 6, 7, 8]] = np.arange(8)
     for start, stop in _chunks(bits.shape[0], CHUNK_BITS // 4):
-        steps = bits[start:stop].astype(np.int64)
-        steps *= 2
-        steps -= 1
-        path = np.cumsum(steps)
+        steps = bits[start:stop].view(np.int8) * np.int8(2)
+        steps -= np.int8(1)
+        path = np.cumsum(steps, dtype=np.int64)
         path += walk
         walk = int(path[-1])
         highest = max(highest, int(path.max()))
         lowest = min(lowest, int(path.min()))
-        at_zero = path == 0
-        zeros_here = int(np.count_nonzero(at_zero))
+        zero_positions = np.flatnonzero(path == 0)
+        zeros_here = zero_positions.size
         n_zeros += zeros_here
         near = np.flatnonzero(np.abs(path) <= 9)
         near_values = path[near]
@@ -330,7 +332,7 @@ def random_walk(bits):
         inner = np.abs(near_values) <= 4
         inner &= near_values != 0
         inner_positions = near[inner]
-        cycle = np.cumsum(at_zero)[inner_positions]   # zeros at or before; inner positions are not zeros
+        cycle = np.searchsorted(zero_positions, inner_positions)     # the zeros before each visit
         column = state_of[near_values[inner] + 4]
         per_cycle = np.bincount(cycle * 8 + column, minlength=(zeros_here + 1) * 8).reshape(zeros_here + 1, 8)
         per_cycle[0] += open_cycle
@@ -351,6 +353,23 @@ def _spectrum_range(grid: np.ndarray, low: int, high: int) -> np.ndarray:
         return grid[0, low:high]
     first, last = low // rows, (high - 1) // rows + 1
     return grid[:, first:last].T.ravel()[low - rows * first:high - rows * first]
+
+
+_TWIDDLE_BLOCK = 1024
+
+
+def _twiddles(start: int, stop: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """cos and sin of -2 pi j / n for j = start..stop-1, as e^{-2 pi i B q / n} e^{-2 pi i r / n} with
+    j = B q + r: 2 (stop - start) / B + 2 B sines and cosines instead of 2 (stop - start), products
+    within a few ulp."""
+    j = np.arange(start, stop, dtype=np.int64)
+    coarse = -2.0 * np.pi / n * (_TWIDDLE_BLOCK * np.arange(start // _TWIDDLE_BLOCK, (stop - 1) // _TWIDDLE_BLOCK + 1))
+    fine = -2.0 * np.pi / n * np.arange(_TWIDDLE_BLOCK, dtype=np.float64)
+    q = j // _TWIDDLE_BLOCK - start // _TWIDDLE_BLOCK
+    r = j % _TWIDDLE_BLOCK
+    cos_q, sin_q = np.cos(coarse)[q], np.sin(coarse)[q]
+    cos_r, sin_r = np.cos(fine)[r], np.sin(fine)[r]
+    return cos_q * cos_r - sin_q * sin_r, sin_q * cos_r + cos_q * sin_r
 
 
 def spectrum_count_below(grid, n, threshold, skip_dc):
@@ -380,9 +399,7 @@ def spectrum_count_below(grid, n, threshold, skip_dc):
         u_imag = a.imag - mirror.imag
         v_real = a.real - mirror.real
         v_imag = a.imag + mirror.imag
-        angle = np.arange(start, stop, dtype=np.float64)
-        angle *= -2.0 * np.pi / n
-        cosine, sine = np.cos(angle), np.sin(angle)
+        cosine, sine = _twiddles(start, stop, n)
         x_real = u_real + cosine * v_imag + sine * v_real
         x_imag = u_imag - cosine * v_real + sine * v_imag
         squared = x_real * x_real + x_imag * x_imag

@@ -23,6 +23,9 @@ _STS_LOG_20 = 2.995732274
 # a single FFT of n/2 points needs scratch as large as its input (24 bytes per bit in
 # all at 100 Mbit), the four-step one only a few blocks of ~32 MiB.
 FOUR_STEP_MIN_POINTS = 1 << 22
+# Up to this many bits numpy's real FFT runs directly (~40 bytes per bit of scratch, 80 MiB at the limit):
+# on 1 Mbit it takes half the time of packing the pairs and rebuilding the real spectrum bin by bin.
+DIRECT_MAX_BITS = 1 << 21
 _BLOCK_BYTES = 1 << 25
 
 
@@ -67,18 +70,19 @@ def four_step_fft(values: np.ndarray, rows: int) -> np.ndarray:
 
 
 def peaks_below_threshold(
-    bits: np.ndarray, threshold: float, *, skip_dc: bool, four_step_min_points: int = FOUR_STEP_MIN_POINTS
+    bits: np.ndarray, threshold: float, *, skip_dc: bool, four_step_min_points: int = FOUR_STEP_MIN_POINTS,
+    direct_max_bits: int = DIRECT_MAX_BITS,
 ) -> int:
     """N_1: how many |DFT_j| of the +/-1 sequence are below ``threshold``, j < n // 2.
 
-    For even n the n real samples are packed into n/2 complex ones (8 bytes per bit)
-    and transformed in place; the real spectrum is recovered bin by bin inside a
-    compiled loop. Long sequences use :func:`four_step_fft` to keep the FFT's scratch
-    small; odd n falls back to numpy's real FFT.
+    Up to ``direct_max_bits`` (and for odd n) numpy's real FFT. Longer even sequences are
+    packed into n/2 complex samples (8 bytes per bit) and transformed in place; the real
+    spectrum is recovered chunk by chunk. From ``four_step_min_points`` complex points on,
+    :func:`four_step_fft` keeps the FFT's scratch small.
     """
     n = bits.shape[0]
     half = n // 2
-    if n % 2:
+    if n % 2 or n <= direct_max_bits:
         spectrum = np.fft.rfft(2.0 * bits - 1.0)
         return int(_kernels.real_spectrum_count_below(spectrum, half, threshold, skip_dc))
     packed = np.empty(half, dtype=np.complex128)

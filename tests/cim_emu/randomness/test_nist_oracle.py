@@ -187,5 +187,9 @@ def test_four_step_fft_equals_a_direct_fft():
     bits = rng.integers(0, 2, 400_000, dtype=np.uint8)
     threshold = float(np.sqrt(np.log(20) * bits.size))
     for skip_dc in (False, True):
-        direct = peaks_below_threshold(bits, threshold, skip_dc=skip_dc)
-        assert peaks_below_threshold(bits, threshold, skip_dc=skip_dc, four_step_min_points=1) == direct
+        direct = peaks_below_threshold(bits, threshold, skip_dc=skip_dc)        # numpy's real FFT
+        # Packed into complex pairs (a plain FFT, then the four-step one), the real spectrum rebuilt in chunks.
+        packed = peaks_below_threshold(bits, threshold, skip_dc=skip_dc, direct_max_bits=0)
+        assert packed == direct
+        assert peaks_below_threshold(bits, threshold, skip_dc=skip_dc, four_step_min_points=1,
+                                     direct_max_bits=0) == direct
