@@ -79,6 +79,11 @@ def bench_tile(size: int, batch: int, repeats: int, device: torch.device) -> Non
     inputs = torch.randn(batch, size, generator=generator, device=device)
     noise = torch.Generator(device=device).manual_seed(2)
     contenders = {"F.linear": lambda: torch.nn.functional.linear(inputs, weight)}
+    # The float32 path's floor: an exact per-read noise variance sum_i v_i^2 Var_ic is a GEMM of its own
+    # (Var is full rank), so the Kirchhoff GEMM plus the variance GEMM, before any DAC, noise or ADC work.
+    conductances = weight.T.contiguous().abs()
+    variances = conductances.square()
+    contenders["floor: 2 float32 GEMMs"] = lambda: (inputs @ conductances, inputs.square() @ variances)
     for label, rows, cols in (("one array", size, size), ("256x256 arrays", 256, 256)):
         layer = CrossbarLinear(size, size, bias=False, config=CrossbarConfig(array_rows=rows, array_cols=cols),
                                device=device)
