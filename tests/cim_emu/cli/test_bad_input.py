@@ -90,7 +90,11 @@ def _wait_for(predicate, timeout: float = 60.0) -> None:
 @pytest.mark.parametrize(("signal_number", "code", "word"), [(signal.SIGTERM, 143, "terminated"),
                                                               (signal.SIGINT, 130, "interrupted")])
 def test_a_signal_during_demo_leaves_nothing_and_prints_one_line(tmp_path, signal_number, code, word):
-    process = subprocess.Popen([sys.executable, "-c", "import sys; from cim_emu.cli import main; sys.exit(main())",
+    # A job started in the background (e.g. `pytest &`) inherits an ignored SIGINT, and the CLI rightly leaves an
+    # ignored SIGINT ignored; the child starts as a foreground command would, with Python's own SIGINT handler.
+    script = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+              "from cim_emu.cli import main; sys.exit(main())")
+    process = subprocess.Popen([sys.executable, "-c", script,
                                 "demo", "--out", str(tmp_path / "report"), "--stages", "device"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                restore_signals=True)
