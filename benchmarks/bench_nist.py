@@ -3,7 +3,7 @@ the spec-literal oracle measured in the same run, the whole ``cim-emu nist`` pro
 against a bare interpreter importing numpy (interleaved fresh processes), and time and peak
 memory at 10 and 100 Mbit.
 
-    python benchmarks/bench_nist.py              # everything (about 3 minutes)
+    python benchmarks/bench_nist.py              # everything (about 2 minutes)
     python benchmarks/bench_nist.py --quick      # no 100 Mbit run, 3 repeats
     python benchmarks/bench_nist.py --isa avx2   # numpy's AVX-512 kernels off, as on an AVX2-only CPU
 
