@@ -83,6 +83,26 @@ def oracle_tests(n: int) -> dict:
     }
 
 
+def _numpy_dispatch() -> str:
+    """numpy's SIMD dispatch targets in use here (numpy >= 2 exposes them; older numpy: "unknown")."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    except ImportError:
+        return "unknown"
+    disabled = os.environ.get("NPY_DISABLE_CPU_FEATURES", "").split()
+    used = [name for name in __cpu_dispatch__ if __cpu_features__.get(name) and name not in disabled]
+    return ", ".join(used) or "baseline only"
+
+
+def _torch_capability() -> str:
+    """torch.backends.cpu.get_cpu_capability(), printed by every benchmark (imported here, after no timing)."""
+    try:
+        import torch
+    except ImportError:
+        return "(torch not installed)"
+    return torch.backends.cpu.get_cpu_capability()
+
+
 def median_seconds(function, repeats: int) -> float:
     times = []
     for _ in range(repeats):
@@ -165,19 +185,16 @@ def main() -> None:
                         help="avx2: re-run with numpy's AVX-512 dispatch off (NPY_DISABLE_CPU_FEATURES), children too")
     args = parser.parse_args()
     if args.isa == "avx2" and os.environ.get("NPY_DISABLE_CPU_FEATURES") != _NUMPY_AVX2:
-        environment = {**os.environ, "NPY_DISABLE_CPU_FEATURES": _NUMPY_AVX2}
+        # torch's variable too, so the capability printed is the one emulated (the suite itself uses no torch).
+        environment = {**os.environ, "NPY_DISABLE_CPU_FEATURES": _NUMPY_AVX2, "ATEN_CPU_CAPABILITY": "avx2"}
         sys.exit(subprocess.run([sys.executable, *sys.argv], env=environment).returncode)
     repeats = 3 if args.quick else args.repeats
     n = 1_000_000
     bits = np.random.Generator(np.random.PCG64(20240607)).integers(0, 2, n, dtype=np.uint8)
-    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
-
-    dispatched = [name for name in __cpu_dispatch__ if __cpu_features__.get(name)]
-    if os.environ.get("NPY_DISABLE_CPU_FEATURES"):
-        dispatched = [name for name in dispatched if name not in os.environ["NPY_DISABLE_CPU_FEATURES"].split()]
     print(f"machine: {os.cpu_count()} CPUs, python {sys.version.split()[0]}, numpy {np.__version__}; numpy SIMD "
-          f"dispatch: {', '.join(dispatched) or 'baseline only'} (NPY_DISABLE_CPU_FEATURES="
-          f"{os.environ.get('NPY_DISABLE_CPU_FEATURES', '')!r}); the suite uses no torch")
+          f"dispatch: {_numpy_dispatch()} (NPY_DISABLE_CPU_FEATURES="
+          f"{os.environ.get('NPY_DISABLE_CPU_FEATURES', '')!r}); torch CPU capability {_torch_capability()} "
+          "(the suite itself loads no torch)")
     print(f"input: {n} bits from PCG64 (seed 20240607); medians of {repeats} runs\n")
 
     run_suite(bits)  # warm-up

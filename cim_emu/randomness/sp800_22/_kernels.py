@@ -113,15 +113,21 @@ def gf2_ranks(bits, n_rows, n_cols, n_matrices):
     return out
 
 
-def _windows(bits, start: int, stop: int, m: int) -> np.ndarray:
-    """Values of the m-bit windows starting at start..stop-1 (first bit most significant); needs
-    ``stop + m - 1 <= len(bits)``. uint32 for m <= 32."""
+def _window_values(array: np.ndarray, m: int) -> np.ndarray:
+    """Values of the m-bit windows along the last axis of ``array`` (first bit most significant): shape
+    ``(..., length - m + 1)``, uint32 for m <= 32."""
     dtype = np.uint32 if m <= 32 else np.uint64
-    values = np.zeros(stop - start, dtype=dtype)
+    n_windows = array.shape[-1] - m + 1
+    values = np.zeros((*array.shape[:-1], n_windows), dtype=dtype)
     for j in range(m):
         values <<= dtype(1)
-        values |= bits[start + j:stop + j]
+        values |= array[..., j:j + n_windows]
     return values
+
+
+def _windows(bits, start: int, stop: int, m: int) -> np.ndarray:
+    """The m-bit windows starting at start..stop-1; needs ``stop + m - 1 <= len(bits)``."""
+    return _window_values(bits[start:stop + m - 1], m)
 
 
 def circular_window_counts(bits, m):
@@ -170,15 +176,11 @@ def non_overlapping_matches(bits, template, m, block_bits, n_blocks):
     """Matches of one template per block, skipping m bits after each match (sec. 2.7.4).
 
     Needed only for periodic templates (for aperiodic ones see block_window_counts). A match counts
-    when it starts at least m bits after the last counted one; only matches closer than m to their
-    predecessor need the step-by-step walk. Returns int64 array (n_blocks,).
+    when it starts at least m bits after the last counted one. Returns int64 array (n_blocks,).
     """
     out = np.zeros(n_blocks, dtype=np.int64)
     for block in range(n_blocks):
         positions = _match_positions(bits, template, m, block * block_bits, block_bits)
-        if positions.size == 0 or np.all(np.diff(positions) >= m):
-            out[block] = positions.size
-            continue
         total, i = 0, 0
         while i < positions.size:
             total += 1
@@ -196,13 +198,7 @@ def overlapping_matches(bits, template, m, block_bits, n_blocks):
     blocks = bits[:n_blocks * block_bits].reshape(n_blocks, block_bits)
     per_chunk = max(1, CHUNK_BITS // block_bits)
     for start, stop in _chunks(n_blocks, per_chunk):
-        # The windows of a chunk of blocks side by side: (blocks, windows), built like _windows.
-        chunk = blocks[start:stop]
-        values = np.zeros((stop - start, n_windows), dtype=np.uint32 if m <= 32 else np.uint64)
-        for j in range(m):
-            values <<= values.dtype.type(1)
-            values |= chunk[:, j:j + n_windows]
-        out[start:stop] = np.count_nonzero(values == template, axis=1)
+        out[start:stop] = np.count_nonzero(_window_values(blocks[start:stop], m) == template, axis=1)
     return out
 
 
